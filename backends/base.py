@@ -1,0 +1,84 @@
+"""The types every engine and front end share: one request in, text deltas and one final output back."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Iterator
+
+from PIL import Image
+
+
+@dataclass(frozen=True)
+class Box:
+    """A recognised line: an axis-aligned box in image pixels, its text and the engine's confidence (0..1)."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    text: str
+    confidence: float
+
+
+@dataclass
+class OcrRequest:
+    image: Image.Image
+    task: str = "ocr"
+    prompt: str | None = None
+
+
+@dataclass
+class EngineOutput:
+    """What an engine returns at the end of a run. `output_tokens` is None for engines without tokens."""
+
+    text: str
+    boxes: list[Box] = field(default_factory=list)
+    output_tokens: int | None = None
+    cut: bool = False  # the engine stopped early (token limit, repetition, broken stream)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Status(str, Enum):
+    OK = "ok"
+    ERROR = "error"
+    UNAVAILABLE = "unavailable"
+    TIMEOUT = "timeout"
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether a model can run here, and if not, what the user should do about it."""
+
+    ok: bool
+    reason: str = ""
+    hint: str = ""
+
+    @property
+    def message(self) -> str:
+        return f"{self.reason} {self.hint}".strip()
+
+
+class Engine:
+    """An engine instance bound to one config entry.
+
+    Subclasses keep their module-level imports light (no torch, onnxruntime or cv2): heavy libraries are
+    imported in `load`, so the app starts fast and only pays for the engines a user actually runs.
+    """
+
+    def __init__(self, key: str, options: Any):
+        self.key = key
+        self.options = options
+
+    @classmethod
+    def availability(cls, entry: Any) -> Availability:
+        return Availability(ok=True)
+
+    def load(self) -> None:
+        """Load weights or start the engine. Called once by the pool, before the first request."""
+
+    def stream(self, request: OcrRequest) -> Iterator[str | EngineOutput]:
+        """Yield text deltas as they are produced, then exactly one EngineOutput."""
+        raise NotImplementedError
+
+    def unload(self) -> None:
+        """Release what `load` took. The pool drops its reference afterwards."""

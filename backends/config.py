@@ -1,0 +1,143 @@
+"""config.yaml: the one source of truth for models and app defaults, validated at start with pydantic."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+EngineName = Literal["tesseract", "rapidocr", "transformers", "vllm", "openai"]
+Task = Literal["ocr", "chat", "fields"]
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used. The message names the file, the entry and the field."""
+
+
+class ModelEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_]*$")
+    name: str
+    engine: EngineName
+    weights: str | None = None  # a Hugging Face repo id or a local folder
+    endpoint: str | None = None  # the base URL of an OpenAI-compatible server
+    revision: str | None = None
+    trust_remote_code: bool = False
+    tasks: list[Task] = ["ocr"]
+    languages: list[str] = []  # the document languages the model reads, for the UI's hints
+    prompts: dict[str, str] = {}
+    timeout_s: float | None = Field(default=None, gt=0)
+    options: dict[str, Any] = {}
+    notes: str = ""
+
+    @model_validator(mode="after")
+    def _remote_code_needs_pinned_revision(self) -> "ModelEntry":
+        # Remote code runs with the user's privileges; only a pinned revision makes it reviewable.
+        if self.trust_remote_code and not self.revision:
+            raise ValueError("trust_remote_code is allowed only with a pinned `revision`")
+        return self
+
+
+class AppSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    language: Literal["auto", "en", "ru"] = "auto"
+    default_models: list[str] = []
+    model_timeout_s: float = Field(default=300, gt=0)
+    max_upload_mb: float = Field(default=50, gt=0)
+    max_image_pixels: int = Field(default=60_000_000, gt=0)
+    concurrency_limit: int = Field(default=2, ge=1)  # arena runs served at once
+
+
+class ArenaConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    app: AppSettings = AppSettings()
+    models: list[ModelEntry]
+
+    @field_validator("models")
+    @classmethod
+    def _unique_keys(cls, models: list[ModelEntry]) -> list[ModelEntry]:
+        seen: set[str] = set()
+        for m in models:
+            if m.key in seen:
+                raise ValueError(f"duplicate model key '{m.key}'")
+            seen.add(m.key)
+        return models
+
+    @model_validator(mode="after")
+    def _defaults_exist(self) -> "ArenaConfig":
+        unknown = [k for k in self.app.default_models if k not in self.keys()]
+        if unknown:
+            raise ValueError(f"app.default_models names unknown models: {', '.join(unknown)}")
+        return self
+
+    def keys(self) -> list[str]:
+        return [m.key for m in self.models]
+
+    def get(self, key: str) -> ModelEntry:
+        for m in self.models:
+            if m.key == key:
+                return m
+        raise KeyError(f"no model '{key}' in the config")
+
+    def timeout_for(self, key: str) -> float:
+        return self.get(key).timeout_s or self.app.model_timeout_s
+
+
+def _describe_location(raw: dict, loc: tuple) -> str:
+    """Turn pydantic's ('models', 3, 'engine') into "models[3] (key 'dots_ocr') → engine"."""
+    parts: list[str] = []
+    node: Any = raw
+    for item in loc:
+        if isinstance(item, int):
+            label = f"[{item}]"
+            if isinstance(node, list) and item < len(node) and isinstance(node[item], dict) and "key" in node[item]:
+                label += f" (key '{node[item]['key']}')"
+            parts.append(label)
+        else:
+            parts.append(("." if parts else "") + str(item))
+        try:
+            node = node[item]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return "".join(parts) or "(top level)"
+
+
+def parse_config(raw: Any, source: str = "config") -> ArenaConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected a mapping with `app` and `models`, got {type(raw).__name__}")
+    try:
+        config = ArenaConfig.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"{source}: {_describe_location(raw, e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError("\n".join(lines)) from None
+    # Engine-specific options are validated by each engine's own Options model.
+    from backends.registry import validate_options
+
+    problems = []
+    for index, entry in enumerate(config.models):
+        try:
+            validate_options(entry)
+        except ValidationError as exc:
+            for e in exc.errors():
+                field = ".".join(str(p) for p in e["loc"])
+                problems.append(f"{source}: models[{index}] (key '{entry.key}').options.{field}: {e['msg']}")
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return config
+
+
+def load_config(path: str | Path) -> ArenaConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    return parse_config(raw, source=str(path))

@@ -1,0 +1,56 @@
+"""Reading user documents into images, with clear errors for files we cannot use."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp")
+
+
+class DocumentError(ValueError):
+    """A document that cannot be read. The message is meant for the user as it is."""
+
+
+def load_image(path: str | Path, *, max_pixels: int = 60_000_000, max_bytes: int | None = None) -> Image.Image:
+    """Open an image file fully into memory, upright (EXIF orientation applied), first frame of a TIFF."""
+    path = Path(path)
+    if not path.is_file():
+        raise DocumentError(f"File not found: {path.name}")
+    size = path.stat().st_size
+    if size == 0:
+        raise DocumentError(f"{path.name} is empty (0 bytes).")
+    if max_bytes is not None and size > max_bytes:
+        raise DocumentError(f"{path.name} is {size / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB.")
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise DocumentError(
+            f"{path.name}: unsupported file type '{path.suffix}'. Use one of: {', '.join(IMAGE_SUFFIXES)}."
+        )
+    try:
+        with Image.open(io.BytesIO(path.read_bytes())) as image:
+            width, height = image.size
+            if width * height > max_pixels:
+                raise DocumentError(_too_large(path.name, width, height, max_pixels))
+            image.seek(0)
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+    except Image.DecompressionBombError:
+        raise DocumentError(f"{path.name} is far larger than {max_pixels / 1e6:.0f} MP. Scale it down first.") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        if isinstance(exc, DocumentError):
+            raise
+        raise DocumentError(f"{path.name} is not a readable image ({exc}).") from None
+    return upright
+
+
+def _too_large(name: str, width: int, height: int, max_pixels: int) -> str:
+    return (f"{name} is {width}×{height} px ({width * height / 1e6:.0f} MP); the limit is "
+            f"{max_pixels / 1e6:.0f} MP. Scale it down first.")
+
+
+def display_copy(image: Image.Image, max_side: int = 1600) -> Image.Image:
+    """An RGB copy small enough to send to a browser (which cannot show TIFF or 1-bit images anyway)."""
+    copy = image.convert("RGB")
+    copy.thumbnail((max_side, max_side))
+    return copy

@@ -1,0 +1,75 @@
+"""Maps config entries to engine classes, imported lazily so unused engines cost nothing at start."""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from backends.base import Availability, Engine
+from backends.config import ModelEntry
+from backends.weights import weights_availability
+
+# engine name -> "module:Class". Engine modules import their heavy libraries inside `load`.
+ENGINE_CLASSES: dict[str, str] = {
+    "tesseract": "backends.tesseract:TesseractEngine",
+    "rapidocr": "backends.rapid:RapidOcrEngine",
+}
+
+# Engines whose integration is not in this version yet, with the Python packages they will need.
+PLANNED_ENGINES: dict[str, tuple[str, ...]] = {
+    "transformers": ("torch", "transformers"),
+    "vllm": ("vllm",),
+    "openai": ("httpx",),
+}
+
+
+class FreeOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+def engine_class(engine: str) -> type[Engine]:
+    module_name, class_name = ENGINE_CLASSES[engine].split(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def options_model(engine: str) -> type[BaseModel]:
+    if engine in ENGINE_CLASSES:
+        return getattr(engine_class(engine), "Options", FreeOptions)
+    return FreeOptions
+
+
+def validate_options(entry: ModelEntry) -> BaseModel:
+    return options_model(entry.engine).model_validate(entry.options)
+
+
+def _missing_packages(packages: tuple[str, ...]) -> list[str]:
+    return [p for p in packages if importlib.util.find_spec(p) is None]
+
+
+def availability(entry: ModelEntry) -> Availability:
+    """Can this model run on this machine? Cheap: no model is loaded and nothing heavy is imported."""
+    if entry.engine in ENGINE_CLASSES:
+        return engine_class(entry.engine).availability(entry)
+    missing = _missing_packages(PLANNED_ENGINES.get(entry.engine, ()))
+    if missing:
+        return Availability(
+            False,
+            f"engine not installed: the {entry.engine} engine needs {', '.join(missing)}.",
+            "See the README's 'Run on a GPU box' section.",
+        )
+    weights = weights_availability(entry.key, entry.weights, entry.revision) if entry.engine != "openai" else None
+    if weights is not None and not weights.ok:
+        return weights
+    return Availability(False, f"the {entry.engine} engine is not part of this version of the arena yet.")
+
+
+def create_engine(entry: ModelEntry) -> Engine:
+    cls = engine_class(entry.engine)
+    return cls(entry.key, validate_options(entry))
+
+
+def describe(entry: ModelEntry) -> dict[str, Any]:
+    status = availability(entry)
+    return {"key": entry.key, "name": entry.name, "engine": entry.engine, "ready": status.ok, "status": status.message}

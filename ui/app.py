@@ -1,0 +1,38 @@
+"""Builds the Gradio Blocks app from a config and a model pool."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+
+from backends.pool import ModelPool
+from ui.arena import ArenaTab
+from ui.i18n import gradio_translations
+
+CSS = """
+#arena-columns .model-column { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px; }
+"""
+
+
+@dataclass
+class ArenaApp:
+    blocks: gr.Blocks
+    i18n: gr.I18n
+    arena: ArenaTab
+
+    def launch(self, **kwargs):
+        """`Blocks.launch` with the app's translations and styling."""
+        return self.blocks.queue(max_size=64).launch(i18n=self.i18n, css=CSS, footer_links=["api", "gradio"],
+                                                     **kwargs)
+
+
+def build_app(pool: ModelPool, forced_language: str = "auto") -> ArenaApp:
+    i18n = gr.I18n(**gradio_translations(forced_language))
+    with gr.Blocks(title="OCR & VLM Arena") as blocks:
+        gr.Markdown(i18n("ar_title"))
+        gr.Markdown(i18n("ar_intro"))
+        with gr.Tabs():
+            with gr.Tab(i18n("ar_tab_arena"), id="arena"):
+                arena = ArenaTab(pool, forced_language, i18n)
+                arena.build()
+    return ArenaApp(blocks, i18n, arena)

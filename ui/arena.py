@@ -1,0 +1,267 @@
+"""The Arena tab: one document, several models, their outputs side by side as they arrive."""
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import gradio as gr
+
+from backends.base import Status
+from backends.documents import DocumentError, display_copy, load_image
+from backends.pool import ModelPool, Progress, Result
+from benchmarks.metrics import char_diff
+from ui import charts
+from ui.arena_run import ArenaRun
+from ui.i18n import LANGUAGES, language_from_header, text
+from ui.overlay import draw_boxes
+
+UI_UPDATE_INTERVAL_S = 0.15  # streaming text is batched: each yield re-renders every column
+STATUS_ICONS = {"queued": "⏳", "loading": "⏳", "running": "⏳", "ok": "✅", "error": "❌", "unavailable": "⚠️",
+                "timeout": "⌛"}
+EXPORT_ROOT = Path(tempfile.gettempdir()) / "ocr-arena-exports"
+DIFF_COLOURS = {text(lang, key): colour for lang in LANGUAGES
+                for key, colour in (("diff_missing", "red"), ("diff_extra", "green"))}
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+
+
+@dataclass
+class ModelColumn:
+    """The components of one model's column. One exists per configured model; unselected ones are hidden."""
+
+    key: str
+    name: str
+    column: gr.Column
+    header: gr.Markdown
+    text: gr.Textbox
+    metrics: gr.Markdown
+    diff: gr.HighlightedText
+
+    def components(self) -> list:
+        return [self.column, self.header, self.text, self.metrics, self.diff]
+
+
+def _header(name: str, state: str, lang: str, cut: bool = False) -> str:
+    label = text(lang, f"st_{state}") + (f" · {text(lang, 'st_cut')}" if cut else "")
+    return f"### {name}\n{STATUS_ICONS.get(state, '')} {label}"
+
+
+def _metrics_line(result: Result, lang: str) -> str:
+    m = result.metrics
+    parts = []
+    if m.load_s is not None:
+        parts.append(f"{text(lang, 'm_warm')}" if m.warm else f"{text(lang, 'm_load')} {m.load_s:.2f} s")
+    if m.latency_s is not None:
+        parts.append(f"{text(lang, 'm_latency')} {m.latency_s:.2f} s")
+    if result.status == Status.OK:
+        parts.append(f"{m.chars:,} {text(lang, 'm_chars')}")
+        if result.boxes:
+            parts.append(f"{len(result.boxes)} {text(lang, 'm_lines')}")
+    if m.tokens_per_s:
+        parts.append(f"{m.tokens_per_s:.1f} {text(lang, 'm_tokens_s')}")
+    parts += [f"{label} {value:,.0f} MiB" for label, value in m.memory_mb.items()]
+    line = " · ".join(parts)
+    return f"{line}\n\n**{result.message}**" if result.message else line
+
+
+def _column_updates(column: ModelColumn, state: str, body: str, metrics: str, lang: str, visible: bool,
+                    diff: list | None = None, cut: bool = False) -> list:
+    return [
+        gr.update(visible=visible),
+        gr.update(value=_header(column.name, state, lang, cut)),
+        gr.update(value=body),
+        gr.update(value=metrics),
+        gr.update(value=diff, visible=diff is not None),
+    ]
+
+
+class ArenaTab:
+    def __init__(self, pool: ModelPool, forced_language: str, i18n: gr.I18n):
+        self.pool = pool
+        self.config = pool.config
+        self.forced_language = forced_language
+        self.i18n = i18n
+
+    # ----- layout -----
+    def build(self) -> None:
+        i18n, settings = self.i18n, self.config.app
+        choices = [(m.name, m.key) for m in self.config.models]
+        with gr.Row():
+            with gr.Column(scale=1, min_width=320):
+                self.document = gr.File(label=i18n("ar_document"), file_types=["image"], elem_id="arena-document",
+                                        type="filepath")
+                self.preview = gr.Image(label=i18n("ar_preview"), interactive=False, height=260,
+                                        elem_id="arena-preview")
+            with gr.Column(scale=1, min_width=320):
+                self.models = gr.CheckboxGroup(choices=choices, value=settings.default_models,
+                                               label=i18n("ar_models"), elem_id="arena-models")
+                self.ground_truth = gr.Textbox(label=i18n("ar_ground_truth"), lines=4, elem_id="arena-truth")
+                self.run_button = gr.Button(i18n("ar_run"), variant="primary", elem_id="arena-run")
+                self.run_status = gr.Markdown(elem_id="arena-run-status")
+        self._examples()
+        with gr.Row(equal_height=False, elem_id="arena-columns"):
+            self.columns = [self._model_column(m.key, m.name, m.key in settings.default_models)
+                            for m in self.config.models]
+        with gr.Accordion(i18n("ar_results"), open=True):
+            self.table = gr.DataFrame(label=i18n("ar_table"), interactive=False, elem_id="arena-table", wrap=True)
+            with gr.Row():
+                self.speed_plot = gr.Plot(label=i18n("ar_chart_speed"), elem_id="arena-speed-chart")
+                self.output_plot = gr.Plot(label=i18n("ar_chart_output"), elem_id="arena-output-chart")
+                self.accuracy_plot = gr.Plot(label=i18n("ar_chart_accuracy"), elem_id="arena-accuracy-chart",
+                                             visible=False)
+            self.overlays = gr.Gallery(label=i18n("ar_overlays"), columns=3, height=420, elem_id="arena-overlays")
+            self.export_files = gr.File(label=i18n("ar_export"), file_count="multiple", interactive=False,
+                                        elem_id="arena-export")
+            with gr.Accordion(i18n("ar_raw"), open=False):
+                self.results_json = gr.JSON(elem_id="arena-json")
+        with gr.Accordion(i18n("ar_model_status"), open=False):
+            self.status_table = gr.DataFrame(value=self._status_frame(self.forced_language), interactive=False,
+                                             elem_id="arena-model-status", wrap=True)
+            refresh = gr.Button(i18n("ar_refresh"), size="sm")
+        self._wire(refresh)
+
+    def _model_column(self, key: str, name: str, visible: bool) -> ModelColumn:
+        i18n = self.i18n
+        with gr.Column(visible=visible, min_width=300, elem_id=f"col-{key}", elem_classes=["model-column"]) as col:
+            header = gr.Markdown(f"### {name}", elem_id=f"col-{key}-header")
+            body = gr.Textbox(label=i18n("ar_text"), lines=14, max_lines=30, interactive=False,
+                              buttons=["copy"], elem_id=f"col-{key}-text")
+            metrics = gr.Markdown(elem_id=f"col-{key}-metrics")
+            diff = gr.HighlightedText(label=i18n("ar_diff"), combine_adjacent=True, show_legend=True,
+                                      visible=False, elem_id=f"col-{key}-diff",
+                                      color_map=DIFF_COLOURS)
+        return ModelColumn(key, name, col, header, body, metrics, diff)
+
+    def _examples(self) -> None:
+        candidates = [
+            (SAMPLES / "en_printed_pages/images/tesseract_phototest.tif",
+             SAMPLES / "en_printed_pages/gt/tesseract_phototest.gt.txt"),
+            (SAMPLES / "ru_licences/images/licence_01.png", SAMPLES / "ru_licences/gt/licence_01.gt.txt"),
+            (SAMPLES / "en_printed_pages/images/tesseract_eurotext.tif",
+             SAMPLES / "en_printed_pages/gt/tesseract_eurotext.gt.txt"),
+        ]
+        rows = [[str(img), gt.read_text(encoding="utf-8")] for img, gt in candidates if img.exists() and gt.exists()]
+        if rows:
+            gr.Examples(rows, inputs=[self.document, self.ground_truth], label=self.i18n("ar_examples"))
+
+    def _status_frame(self, lang: str):
+        import pandas as pd
+
+        lang = lang if lang != "auto" else "en"
+        rows = []
+        for m in self.config.models:
+            status = self.pool.availability(m.key)
+            rows.append({text(lang, "col_key"): m.key, text(lang, "col_model"): m.name,
+                         text(lang, "col_engine"): m.engine,
+                         text(lang, "col_ready"): text(lang, "yes" if status.ok else "no"),
+                         text(lang, "col_message"): status.message or m.notes})
+        return pd.DataFrame(rows)
+
+    # ----- events -----
+    def _outputs(self) -> list:
+        fixed = [self.results_json, self.table, self.speed_plot, self.output_plot, self.accuracy_plot,
+                 self.overlays, self.export_files, self.run_status]
+        return fixed + [c for column in self.columns for c in column.components()]
+
+    def _wire(self, refresh: gr.Button) -> None:
+        self.run_button.click(self.run_arena, inputs=[self.document, self.models, self.ground_truth],
+                              outputs=self._outputs(), api_name="run_arena",
+                              concurrency_limit=self.config.app.concurrency_limit, concurrency_id="arena")
+        self.models.change(self.show_columns, inputs=[self.models],
+                           outputs=[c.column for c in self.columns], api_visibility="private")
+        self.document.change(self.preview_document, inputs=[self.document], outputs=[self.preview],
+                             api_visibility="private")
+        refresh.click(self.refresh_status, outputs=[self.status_table], api_visibility="private")
+
+    def _language(self, request: gr.Request | None) -> str:
+        header = request.headers.get("accept-language") if request is not None else None
+        return language_from_header(header, self.forced_language)
+
+    def refresh_status(self, request: gr.Request):
+        return self._status_frame(self._language(request))
+
+    def show_columns(self, selected: list[str]):
+        return [gr.update(visible=c.key in (selected or [])) for c in self.columns]
+
+    def preview_document(self, path: str | None):
+        if not path:
+            return None
+        try:
+            return display_copy(load_image(path, max_pixels=self.config.app.max_image_pixels), 900)
+        except DocumentError as exc:
+            gr.Warning(str(exc))
+            return None
+
+    def run_arena(self, document: str | None, models: list[str] | None, ground_truth: str | None,
+                  request: gr.Request = None):
+        """Run the selected models on the document concurrently, streaming each column as it fills."""
+        lang = self._language(request)
+        if not document:
+            raise gr.Error(text(lang, "err_no_document"))
+        selected = [k for k in (models or []) if k in self.config.keys()]
+        if not selected:
+            raise gr.Error(text(lang, "err_no_models"))
+        settings = self.config.app
+        try:
+            image = load_image(document, max_pixels=settings.max_image_pixels,
+                               max_bytes=int(settings.max_upload_mb * 2**20))
+        except DocumentError as exc:
+            raise gr.Error(str(exc)) from None
+
+        run = ArenaRun(document=Path(document).name, ground_truth=ground_truth or "")
+        live: dict[str, tuple[str, str]] = {k: ("queued", "") for k in selected}  # key -> (state, text so far)
+        started = time.perf_counter()
+        yield self._render(run, live, selected, lang, started, final=False)
+
+        from backends.base import OcrRequest
+
+        last_yield = 0.0
+        for key, event in self.pool.run_many(selected, OcrRequest(image=image)):
+            if isinstance(event, Progress):
+                live[key] = (event.phase, event.text)
+            else:
+                run.results[key] = event
+            now = time.perf_counter()
+            if isinstance(event, Result) or now - last_yield >= UI_UPDATE_INTERVAL_S:
+                last_yield = now
+                yield self._render(run, live, selected, lang, started, final=False)
+        yield self._render(run, live, selected, lang, started, final=True, image=image)
+
+    def _render(self, run: ArenaRun, live: dict, selected: list[str], lang: str, started: float, final: bool,
+                image=None) -> list:
+        done = len(run.results)
+        elapsed = time.perf_counter() - started
+        status = f"{'✅' if final else '⏳'} {done}/{len(selected)} · {elapsed:.1f} s"
+        if final:
+            ordered = replace(run, results={k: run.results[k] for k in selected})
+            fixed = [
+                ordered.to_json(),
+                ordered.table(lang),
+                charts.speed_chart(ordered, lang),
+                charts.output_chart(ordered, lang),
+                gr.update(value=charts.accuracy_chart(ordered, lang), visible=True) if ordered.has_truth
+                else gr.update(value=None, visible=False),
+                [(draw_boxes(image, r.boxes), r.name) for r in ordered.results.values() if r.boxes],
+                ordered.export(EXPORT_ROOT / ordered.run_id),
+                status,
+            ]
+        else:
+            fixed = [gr.update() for _ in range(7)] + [status]
+        columns = []
+        for column in self.columns:
+            if column.key not in selected:
+                columns += [gr.update(visible=False)] + [gr.update() for _ in range(4)]
+                continue
+            result = run.results.get(column.key)
+            if result is None:
+                state, partial = live[column.key]
+                columns += _column_updates(column, state, partial, "", lang, True)
+                continue
+            diff = None
+            if run.has_truth and result.status == Status.OK:
+                diff = [(seg, text(lang, f"diff_{label}") if label else None)
+                        for seg, label in char_diff(run.ground_truth, result.text)]
+            columns += _column_updates(column, result.status.value, result.text, _metrics_line(result, lang), lang,
+                                       True, diff, result.cut)
+        return fixed + columns

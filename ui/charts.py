@@ -1,0 +1,51 @@
+"""Plotly figures for an arena run. Plotly is imported on first use, not at app start."""
+from __future__ import annotations
+
+from ui.arena_run import ArenaRun
+from ui.i18n import text
+
+
+def _layout(fig, title: str, y_title: str):
+    fig.update_layout(title=title, yaxis_title=y_title, barmode="stack", height=340,
+                      margin=dict(l=40, r=20, t=50, b=40), legend=dict(orientation="h", y=-0.2))
+    return fig
+
+
+def speed_chart(run: ArenaRun, lang: str):
+    """Load and inference seconds per model, stacked: a cold model's bar shows what loading cost."""
+    import plotly.graph_objects as go
+
+    rows = [r for r in run.rows() if r["latency_s"] is not None]
+    names = [r["model"] for r in rows]
+    fig = go.Figure([
+        go.Bar(name=text(lang, "ch_load"), x=names, y=[r["load_s"] or 0 for r in rows]),
+        go.Bar(name=text(lang, "ch_inference"), x=names, y=[r["latency_s"] for r in rows]),
+    ])
+    return _layout(fig, text(lang, "ar_chart_speed"), text(lang, "ch_seconds"))
+
+
+def output_chart(run: ArenaRun, lang: str):
+    """Characters per model, beside the ground truth's length when there is one (more is not better)."""
+    import plotly.graph_objects as go
+
+    rows = [r for r in run.rows() if r["status"] == "ok"]
+    names, values = [r["model"] for r in rows], [r["chars"] for r in rows]
+    if run.has_truth:
+        names.append(text(lang, "ch_truth_chars"))
+        values.append(len(run.ground_truth))
+    fig = go.Figure([go.Bar(x=names, y=values, marker_color=["#636efa"] * len(rows) + ["#00cc96"] * run.has_truth)])
+    return _layout(fig, text(lang, "ar_chart_output"), text(lang, "ch_chars"))
+
+
+def accuracy_chart(run: ArenaRun, lang: str):
+    import plotly.graph_objects as go
+
+    rows = [r for r in run.rows() if r["cer"] is not None]
+    names = [r["model"] for r in rows]
+    fig = go.Figure([
+        go.Bar(name="CER", x=names, y=[r["cer"] for r in rows]),
+        go.Bar(name="WER", x=names, y=[r["wer"] for r in rows]),
+    ])
+    _layout(fig, text(lang, "ar_chart_accuracy"), text(lang, "ch_error_rate"))
+    fig.update_layout(barmode="group")
+    return fig
