@@ -93,6 +93,10 @@ class ModelPool:
             if self._slots.get(key) is slot:
                 del self._slots[key]
 
+    def _is_current(self, key: str, slot: _Slot) -> bool:
+        with self._slots_guard:
+            return self._slots.get(key) is slot
+
     def availability(self, key: str) -> Availability:
         try:
             return self._check_availability(self.config.get(key))
@@ -144,6 +148,10 @@ class ModelPool:
                 slot.engine, slot.load_s = engine, time.perf_counter() - started
                 metrics.load_s = slot.load_s
             yield from self._generate(entry, slot.engine, request, metrics)
+            if not self._is_current(key, slot):
+                # This request outlived its timeout and the slot was dropped: free what it still holds.
+                slot.engine.unload()
+                slot.engine = None
 
     def _generate(self, entry: ModelEntry, engine: Engine, request: OcrRequest, metrics: Metrics) -> Iterator[Event]:
         yield Progress(entry.key, "running")

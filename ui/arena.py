@@ -14,12 +14,13 @@ from backends.pool import ModelPool, Progress, Result
 from benchmarks.metrics import char_diff
 from ui import charts
 from ui.arena_run import ArenaRun
-from ui.i18n import LANGUAGES, language_from_header, text
+from ui.i18n import LANGUAGES, language_from_header, memory_label, text
 from ui.overlay import draw_boxes
 
 UI_UPDATE_INTERVAL_S = 0.15  # streaming text is batched: each yield re-renders every column
-STATUS_ICONS = {"queued": "⏳", "loading": "⏳", "running": "⏳", "ok": "✅", "error": "❌", "unavailable": "⚠️",
-                "timeout": "⌛"}
+# Symbols that DejaVu has, so they render on a bare Linux box too (colour emoji often do not).
+STATUS_ICONS = {"queued": "…", "loading": "…", "running": "…", "ok": "✓", "error": "✗", "unavailable": "⚠",
+                "timeout": "✗"}
 EXPORT_ROOT = Path(tempfile.gettempdir()) / "ocr-arena-exports"
 DIFF_COLOURS = {text(lang, key): colour for lang in LANGUAGES
                 for key, colour in (("diff_missing", "red"), ("diff_extra", "green"))}
@@ -60,7 +61,7 @@ def _metrics_line(result: Result, lang: str) -> str:
             parts.append(f"{len(result.boxes)} {text(lang, 'm_lines')}")
     if m.tokens_per_s:
         parts.append(f"{m.tokens_per_s:.1f} {text(lang, 'm_tokens_s')}")
-    parts += [f"{label} {value:,.0f} MiB" for label, value in m.memory_mb.items()]
+    parts += [f"{memory_label(lang, label)} {value:,.0f} MiB" for label, value in m.memory_mb.items()]
     line = " · ".join(parts)
     return f"{line}\n\n**{result.message}**" if result.message else line
 
@@ -110,7 +111,8 @@ class ArenaTab:
                 self.output_plot = gr.Plot(label=i18n("ar_chart_output"), elem_id="arena-output-chart")
                 self.accuracy_plot = gr.Plot(label=i18n("ar_chart_accuracy"), elem_id="arena-accuracy-chart",
                                              visible=False)
-            self.overlays = gr.Gallery(label=i18n("ar_overlays"), columns=3, height=420, elem_id="arena-overlays")
+            self.overlays = gr.Gallery(label=i18n("ar_overlays"), columns=3, height=520, object_fit="contain",
+                                       elem_id="arena-overlays")
             self.export_files = gr.File(label=i18n("ar_export"), file_count="multiple", interactive=False,
                                         elem_id="arena-export")
             with gr.Accordion(i18n("ar_raw"), open=False):
@@ -135,15 +137,20 @@ class ArenaTab:
 
     def _examples(self) -> None:
         candidates = [
-            (SAMPLES / "en_printed_pages/images/tesseract_phototest.tif",
-             SAMPLES / "en_printed_pages/gt/tesseract_phototest.gt.txt"),
-            (SAMPLES / "ru_licences/images/licence_01.png", SAMPLES / "ru_licences/gt/licence_01.gt.txt"),
-            (SAMPLES / "en_printed_pages/images/tesseract_eurotext.tif",
-             SAMPLES / "en_printed_pages/gt/tesseract_eurotext.gt.txt"),
+            ("phototest.tif · EN", "en_printed_pages", "tesseract_phototest", ".tif"),
+            ("licence_01.png · RU", "ru_licences", "licence_01", ".png"),
+            ("eurotext.tif · EN/DE/FR", "en_printed_pages", "tesseract_eurotext", ".tif"),
         ]
-        rows = [[str(img), gt.read_text(encoding="utf-8")] for img, gt in candidates if img.exists() and gt.exists()]
+        rows, labels = [], []
+        for label, folder, stem, suffix in candidates:
+            image, truth = SAMPLES / folder / "images" / f"{stem}{suffix}", SAMPLES / folder / "gt" / f"{stem}.gt.txt"
+            if image.exists() and truth.exists():
+                rows.append([str(image), truth.read_text(encoding="utf-8")])
+                labels.append(label)
         if rows:
-            gr.Examples(rows, inputs=[self.document, self.ground_truth], label=self.i18n("ar_examples"))
+            # Labels instead of a header row: Gradio's example headers are not translated.
+            gr.Examples(rows, inputs=[self.document, self.ground_truth], label=self.i18n("ar_examples"),
+                        example_labels=labels)
 
     def _status_frame(self, lang: str):
         import pandas as pd
@@ -232,7 +239,7 @@ class ArenaTab:
                 image=None) -> list:
         done = len(run.results)
         elapsed = time.perf_counter() - started
-        status = f"{'✅' if final else '⏳'} {done}/{len(selected)} · {elapsed:.1f} s"
+        status = f"{'✓' if final else '…'} {done}/{len(selected)} · {elapsed:.1f} s"
         if final:
             ordered = replace(run, results={k: run.results[k] for k in selected})
             fixed = [

@@ -73,6 +73,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "no": "no",
         "diff_missing": "missing",
         "diff_extra": "extra",
+        "RSS (app process)": "RSS (app process)",
     },
     "ru": {
         "ar_title": "# Арена OCR и VLM",
@@ -136,6 +137,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "no": "нет",
         "diff_missing": "пропущено",
         "diff_extra": "лишнее",
+        "RSS (app process)": "RSS (процесс приложения)",
     },
 }
 
@@ -144,6 +146,11 @@ LANGUAGES = tuple(STRINGS)
 
 def text(lang: str, key: str) -> str:
     return STRINGS.get(lang, STRINGS["en"]).get(key) or STRINGS["en"][key]
+
+
+def memory_label(lang: str, label: str) -> str:
+    """Memory figures are labelled by the engines in English; translate the labels we know."""
+    return STRINGS.get(lang, {}).get(label, label)
 
 
 def language_from_header(accept_language: str | None, forced: str = "auto") -> str:

@@ -1,0 +1,61 @@
+"""The arena through its public API (`run_arena`), on the real app and real engines."""
+import csv
+import json
+
+import pytest
+from gradio_client import Client, handle_file
+
+from benchmarks.metrics import cer
+from tests.conftest import PHOTOTEST, PHOTOTEST_GT
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def client(served_app):
+    return Client(served_app, verbose=False)
+
+
+def test_two_engines_and_an_unavailable_model_side_by_side(client):
+    truth = PHOTOTEST_GT.read_text(encoding="utf-8")
+    outputs = client.predict(handle_file(str(PHOTOTEST)), ["tesseract", "rapidocr", "qwen_vl_2b"], truth,
+                             api_name="/run_arena")
+    report, table = outputs[0], outputs[1]
+    models = {m["key"]: m for m in report["models"]}
+    assert list(models) == ["tesseract", "rapidocr", "qwen_vl_2b"]
+    for key in ("tesseract", "rapidocr"):
+        assert models[key]["status"] == "ok"
+        assert "quick brown dog" in models[key]["text"]
+        assert models[key]["chars"] == len(models[key]["text"])
+        assert models[key]["latency_s"] > 0 and models[key]["memory_mb"]["RSS (app process)"] > 0
+        assert models[key]["boxes"]
+        assert models[key]["cer"] == pytest.approx(round(cer(truth, models[key]["text"]), 4))
+    assert models["qwen_vl_2b"]["status"] == "unavailable"
+    assert "engine not installed" in models["qwen_vl_2b"]["message"]
+    assert models["qwen_vl_2b"]["text"] == ""
+    assert [row[0] for row in table["data"]] == [m["model"] for m in report["models"]]
+    assert "CER" in table["headers"]
+
+    exported = {path.rsplit(".", 1)[-1]: path for path in outputs[6]}
+    with open(exported["csv"], encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["key"] for r in rows] == ["tesseract", "rapidocr", "qwen_vl_2b"]
+    with open(exported["json"], encoding="utf-8") as f:
+        assert json.load(f)["models"][0]["text"] == models["tesseract"]["text"]
+
+
+def test_no_ground_truth_means_no_scores(client):
+    report = client.predict(handle_file(str(PHOTOTEST)), ["tesseract"], "", api_name="/run_arena")[0]
+    assert report["ground_truth"] is None
+    assert report["models"][0]["cer"] is None and report["models"][0]["status"] == "ok"
+
+
+def test_bad_inputs_give_clear_errors(client, tmp_path):
+    corrupt = tmp_path / "scan.png"
+    corrupt.write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 20)
+    with pytest.raises(Exception, match="scan.png is not a readable image"):
+        client.predict(handle_file(str(corrupt)), ["tesseract"], "", api_name="/run_arena")
+    with pytest.raises(Exception, match="Tick at least one model"):
+        client.predict(handle_file(str(PHOTOTEST)), [], "", api_name="/run_arena")
+    with pytest.raises(Exception, match="Upload a document image first"):
+        client.predict(None, ["tesseract"], "", api_name="/run_arena")

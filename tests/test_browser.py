@@ -1,0 +1,68 @@
+"""A real browser (Debian's Chromium, driven by Playwright) uses the arena as a person would."""
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PHOTOTEST, ROOT
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = Path(os.environ.get("ARENA_SCREENSHOT_DIR", ROOT / "tests" / "artifacts"))
+TIMEOUT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed: run scripts/setup.sh dev")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+def open_page(playwright, tmp_path, locale: str):
+    context = playwright.chromium.launch_persistent_context(
+        str(tmp_path / f"profile-{locale}"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+        locale=locale, viewport={"width": 1400, "height": 1800})
+    return context, context.pages[0] if context.pages else context.new_page()
+
+
+def run_two_engines(page, url: str, done_label: str, run_label: str):
+    page.goto(url)
+    page.get_by_role("button", name=run_label).wait_for(timeout=TIMEOUT_MS)
+    page.locator("#arena-document input[type=file]").set_input_files(str(PHOTOTEST))
+    page.locator("#arena-preview img").wait_for(timeout=TIMEOUT_MS)
+    page.get_by_role("button", name=run_label).click()
+    for key in ("tesseract", "rapidocr"):
+        page.locator(f"#col-{key}-header").get_by_text(done_label).wait_for(timeout=TIMEOUT_MS)
+        assert "quick brown" in page.locator(f"#col-{key}-text textarea").input_value()
+    page.locator("#arena-table").get_by_text("Tesseract 5 (rus+eng)").first.wait_for(timeout=TIMEOUT_MS)
+    page.locator("#arena-speed-chart .js-plotly-plot").wait_for(timeout=TIMEOUT_MS)
+    page.locator("#arena-overlays img").first.wait_for(timeout=TIMEOUT_MS)
+
+
+def test_arena_in_english_then_russian(playwright, served_app, tmp_path):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context, page = open_page(playwright, tmp_path, "en-US")
+    try:
+        run_two_engines(page, served_app, done_label="done", run_label="Run")
+        assert page.get_by_text("OCR & VLM Arena").is_visible()
+        page.screenshot(path=str(SCREENSHOTS / "arena-en.png"), full_page=True)
+    finally:
+        context.close()
+
+    context, page = open_page(playwright, tmp_path, "ru-RU")
+    try:
+        run_two_engines(page, served_app, done_label="готово", run_label="Запустить")
+        assert page.get_by_text("Арена OCR и VLM").is_visible()
+        assert page.get_by_text("Сравнительная таблица").first.is_visible()
+        page.screenshot(path=str(SCREENSHOTS / "arena-ru.png"), full_page=True)
+    finally:
+        context.close()
+    assert (SCREENSHOTS / "arena-ru.png").stat().st_size > 10_000
