@@ -9,6 +9,8 @@ Kept light on purpose: nothing here imports torch, transformers or an OCR engine
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import sys
 from pathlib import Path
@@ -57,16 +59,20 @@ def serve(config: ArenaConfig, args: argparse.Namespace) -> None:
               f"Add --auth USER:PASSWORD (or set {AUTH_ENV}).", file=sys.stderr)
     pool = ModelPool(config)
     app = build_app(pool, args.lang or config.app.language)
-    app.launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth,
-               prevent_thread_lock=True, quiet=args.share)
+    gradio_said = io.StringIO()
+    # With --share, Gradio's own failure text blames a missing file; we say what happened instead.
+    with contextlib.redirect_stdout(gradio_said) if args.share else contextlib.nullcontext():
+        app.launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth,
+                   prevent_thread_lock=True, quiet=args.share)
     local_url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
     print(f"Arena running at {local_url}", flush=True)
     if args.share:
         if app.blocks.share_url:
             print(f"Share link: {app.blocks.share_url}", flush=True)
         else:
-            print("No share link: the public share service could not be reached from this machine (no internet "
-                  f"access?). The arena keeps serving locally at {local_url}.", file=sys.stderr, flush=True)
+            print("No share link: the share tunnel could not be opened from this machine (it needs internet access "
+                  "to fetch its tunnel program and reach the share server). "
+                  f"The arena keeps serving locally at {local_url}.", file=sys.stderr, flush=True)
     try:
         app.blocks.block_thread()
     finally:
