@@ -76,6 +76,7 @@ def serve(config: ArenaConfig, args: argparse.Namespace) -> None:
     try:
         app.blocks.block_thread()
     finally:
+        app.close()
         pool.close()
 
 

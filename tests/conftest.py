@@ -36,5 +36,5 @@ def served_app(config):
     port = free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     yield f"http://127.0.0.1:{port}/"
-    app.blocks.close()
+    app.close()
     pool.close()

@@ -1,7 +1,4 @@
 """The arena through its public API (`run_arena`), on the real app and real engines."""
-import csv
-import json
-
 import pytest
 from gradio_client import Client, handle_file
 
@@ -36,12 +33,7 @@ def test_two_engines_and_an_unavailable_model_side_by_side(client):
     assert [row[0] for row in table["data"]] == [m["model"] for m in report["models"]]
     assert "CER" in table["headers"]
 
-    exported = {path.rsplit(".", 1)[-1]: path for path in outputs[6]}
-    with open(exported["csv"], encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    assert [r["key"] for r in rows] == ["tesseract", "rapidocr", "qwen_vl_2b"]
-    with open(exported["json"], encoding="utf-8") as f:
-        assert json.load(f)["models"][0]["text"] == models["tesseract"]["text"]
+    assert outputs[5].startswith("✓ 3/3")
 
 
 def test_no_ground_truth_means_no_scores(client):

@@ -45,6 +45,7 @@ def run_two_engines(page, url: str, done_label: str, run_label: str):
     page.locator("#arena-table").get_by_text("Tesseract 5 (rus+eng)").first.wait_for(timeout=TIMEOUT_MS)
     page.locator("#arena-speed-chart .js-plotly-plot").wait_for(timeout=TIMEOUT_MS)
     page.locator("#arena-overlays img").first.wait_for(timeout=TIMEOUT_MS)
+    page.locator("#arena-export").get_by_text(".csv").wait_for(timeout=TIMEOUT_MS)
 
 
 def test_arena_in_english_then_russian(playwright, served_app, tmp_path):

@@ -20,6 +20,10 @@ class ArenaApp:
     i18n: gr.I18n
     arena: ArenaTab
 
+    def close(self) -> None:
+        self.blocks.close()
+        self.arena.exports.remove()
+
     def launch(self, **kwargs):
         """`Blocks.launch` with the app's translations and styling."""
         return self.blocks.queue(max_size=64).launch(i18n=self.i18n, css=CSS, footer_links=["api", "gradio"],

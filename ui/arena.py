@@ -1,6 +1,7 @@
 """The Arena tab: one document, several models, their outputs side by side as they arrive."""
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, replace
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from backends.base import Status
+from backends.base import OcrRequest, Status
 from backends.documents import DocumentError, display_copy, load_image
 from backends.pool import ModelPool, Progress, Result
 from benchmarks.metrics import char_diff
@@ -21,10 +22,26 @@ UI_UPDATE_INTERVAL_S = 0.15  # streaming text is batched: each yield re-renders 
 # Symbols that DejaVu has, so they render on a bare Linux box too (colour emoji often do not).
 STATUS_ICONS = {"queued": "…", "loading": "…", "running": "…", "ok": "✓", "error": "✗", "unavailable": "⚠",
                 "timeout": "✗"}
-EXPORT_ROOT = Path(tempfile.gettempdir()) / "ocr-arena-exports"
 DIFF_COLOURS = {text(lang, key): colour for lang in LANGUAGES
                 for key, colour in (("diff_missing", "red"), ("diff_extra", "green"))}
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+
+
+class ExportFolder:
+    """A private temp folder for this app's run exports, keeping only the newest runs."""
+
+    def __init__(self, keep: int = 50):
+        self.root = Path(tempfile.mkdtemp(prefix="ocr-arena-exports-"))
+        self.keep = keep
+
+    def folder_for(self, run_id: str) -> Path:
+        runs = sorted(self.root.iterdir(), key=lambda p: p.stat().st_mtime)
+        for old in runs[: max(0, len(runs) - self.keep + 1)]:
+            shutil.rmtree(old, ignore_errors=True)
+        return self.root / run_id
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 @dataclass
@@ -40,7 +57,8 @@ class ModelColumn:
     diff: gr.HighlightedText
 
     def components(self) -> list:
-        return [self.column, self.header, self.text, self.metrics, self.diff]
+        """What a run updates. Visibility is left to the model selector: layout updates are costly per yield."""
+        return [self.header, self.text, self.metrics, self.diff]
 
 
 def _header(name: str, state: str, lang: str, cut: bool = False) -> str:
@@ -66,23 +84,13 @@ def _metrics_line(result: Result, lang: str) -> str:
     return f"{line}\n\n**{result.message}**" if result.message else line
 
 
-def _column_updates(column: ModelColumn, state: str, body: str, metrics: str, lang: str, visible: bool,
-                    diff: list | None = None, cut: bool = False) -> list:
-    return [
-        gr.update(visible=visible),
-        gr.update(value=_header(column.name, state, lang, cut)),
-        gr.update(value=body),
-        gr.update(value=metrics),
-        gr.update(value=diff, visible=diff is not None),
-    ]
-
-
 class ArenaTab:
     def __init__(self, pool: ModelPool, forced_language: str, i18n: gr.I18n):
         self.pool = pool
         self.config = pool.config
         self.forced_language = forced_language
         self.i18n = i18n
+        self.exports = ExportFolder()
 
     # ----- layout -----
     def build(self) -> None:
@@ -112,11 +120,12 @@ class ArenaTab:
                 self.accuracy_plot = gr.Plot(label=i18n("ar_chart_accuracy"), elem_id="arena-accuracy-chart",
                                              visible=False)
             self.overlays = gr.Gallery(label=i18n("ar_overlays"), columns=3, height=520, object_fit="contain",
-                                       elem_id="arena-overlays")
+                                       format="jpeg", elem_id="arena-overlays")
             self.export_files = gr.File(label=i18n("ar_export"), file_count="multiple", interactive=False,
                                         elem_id="arena-export")
             with gr.Accordion(i18n("ar_raw"), open=False):
                 self.results_json = gr.JSON(elem_id="arena-json")
+        self.last_run = gr.State()  # (ArenaRun, image) of this browser session's latest run, for the files
         with gr.Accordion(i18n("ar_model_status"), open=False):
             self.status_table = gr.DataFrame(value=self._status_frame(self.forced_language), interactive=False,
                                              elem_id="arena-model-status", wrap=True)
@@ -168,13 +177,15 @@ class ArenaTab:
     # ----- events -----
     def _outputs(self) -> list:
         fixed = [self.results_json, self.table, self.speed_plot, self.output_plot, self.accuracy_plot,
-                 self.overlays, self.export_files, self.run_status]
+                 self.run_status, self.last_run]
         return fixed + [c for column in self.columns for c in column.components()]
 
     def _wire(self, refresh: gr.Button) -> None:
-        self.run_button.click(self.run_arena, inputs=[self.document, self.models, self.ground_truth],
-                              outputs=self._outputs(), api_name="run_arena",
-                              concurrency_limit=self.config.app.concurrency_limit, concurrency_id="arena")
+        self.run_button.click(
+            self.run_arena, inputs=[self.document, self.models, self.ground_truth], outputs=self._outputs(),
+            api_name="run_arena", concurrency_limit=self.config.app.concurrency_limit, concurrency_id="arena",
+        ).then(self.show_run_files, inputs=[self.last_run], outputs=[self.overlays, self.export_files],
+               api_visibility="private")
         self.models.change(self.show_columns, inputs=[self.models],
                            outputs=[c.column for c in self.columns], api_visibility="private")
         self.document.change(self.preview_document, inputs=[self.document], outputs=[self.preview],
@@ -219,56 +230,78 @@ class ArenaTab:
         run = ArenaRun(document=Path(document).name, ground_truth=ground_truth or "")
         live: dict[str, tuple[str, str]] = {k: ("queued", "") for k in selected}  # key -> (state, text so far)
         started = time.perf_counter()
-        yield self._render(run, live, selected, lang, started, final=False)
-
-        from backends.base import OcrRequest
-
-        last_yield = 0.0
+        yield self._first_render(run, live, selected, lang)
+        last_yield = time.perf_counter()
         for key, event in self.pool.run_many(selected, OcrRequest(image=image)):
             if isinstance(event, Progress):
                 live[key] = (event.phase, event.text)
             else:
                 run.results[key] = event
+            if len(run.results) == len(selected):
+                break  # the final render follows at once
             now = time.perf_counter()
             if isinstance(event, Result) or now - last_yield >= UI_UPDATE_INTERVAL_S:
                 last_yield = now
-                yield self._render(run, live, selected, lang, started, final=False)
-        yield self._render(run, live, selected, lang, started, final=True, image=image)
+                yield self._render(run, live, selected, lang, started)
+        yield self._final_render(replace(run, results={k: run.results[k] for k in selected}), image, lang, started)
 
-    def _render(self, run: ArenaRun, live: dict, selected: list[str], lang: str, started: float, final: bool,
-                image=None) -> list:
-        done = len(run.results)
-        elapsed = time.perf_counter() - started
-        status = f"{'✓' if final else '…'} {done}/{len(selected)} · {elapsed:.1f} s"
-        if final:
-            ordered = replace(run, results={k: run.results[k] for k in selected})
-            fixed = [
-                ordered.to_json(),
-                ordered.table(lang),
-                charts.speed_chart(ordered, lang),
-                charts.output_chart(ordered, lang),
-                gr.update(value=charts.accuracy_chart(ordered, lang), visible=True) if ordered.has_truth
-                else gr.update(value=None, visible=False),
-                [(draw_boxes(image, r.boxes), r.name) for r in ordered.results.values() if r.boxes],
-                ordered.export(EXPORT_ROOT / ordered.run_id),
-                status,
-            ]
-        else:
-            fixed = [gr.update() for _ in range(7)] + [status]
+    # Yields send plain values: in Gradio 6 each gr.update() rebuilds its component, which costs ~1 ms per
+    # output and per yield. Updates are used only where visibility changes, on the first and last yields.
+    def _first_render(self, run: ArenaRun, live: dict, selected: list[str], lang: str) -> list:
+        fixed = [None, None, None, None, gr.update(value=None, visible=run.has_truth),
+                 f"… 0/{len(selected)}", None]
+        columns = []
+        for column in self.columns:
+            chosen = column.key in selected
+            columns += [_header(column.name, "queued", lang) if chosen else "", "", "",
+                        gr.update(value=None, visible=chosen and run.has_truth)]
+        return fixed + columns
+
+    def _render(self, run: ArenaRun, live: dict, selected: list[str], lang: str, started: float) -> list:
+        status = f"… {len(run.results)}/{len(selected)} · {time.perf_counter() - started:.1f} s"
         columns = []
         for column in self.columns:
             if column.key not in selected:
-                columns += [gr.update(visible=False)] + [gr.update() for _ in range(4)]
+                columns += ["", "", "", None]
                 continue
             result = run.results.get(column.key)
             if result is None:
                 state, partial = live[column.key]
-                columns += _column_updates(column, state, partial, "", lang, True)
+                columns += [_header(column.name, state, lang), partial, "", None]
+            else:
+                columns += [_header(column.name, result.status.value, lang, result.cut), result.text,
+                            _metrics_line(result, lang), None]
+        return [None] * 5 + [status, None] + columns
+
+    def _final_render(self, run: ArenaRun, image, lang: str, started: float) -> list:
+        status = f"✓ {len(run.results)}/{len(run.results)} · {time.perf_counter() - started:.1f} s"
+        fixed = [
+            run.to_json(),
+            run.table(lang),
+            charts.speed_chart(run, lang),
+            charts.output_chart(run, lang),
+            charts.accuracy_chart(run, lang) if run.has_truth else None,
+            status,
+            (run, image),
+        ]
+        columns = []
+        for column in self.columns:
+            result = run.results.get(column.key)
+            if result is None:
+                columns += ["", "", "", None]
                 continue
             diff = None
             if run.has_truth and result.status == Status.OK:
                 diff = [(seg, text(lang, f"diff_{label}") if label else None)
                         for seg, label in char_diff(run.ground_truth, result.text)]
-            columns += _column_updates(column, result.status.value, result.text, _metrics_line(result, lang), lang,
-                                       True, diff, result.cut)
+            columns += [_header(column.name, result.status.value, lang, result.cut), result.text,
+                        _metrics_line(result, lang), diff]
         return fixed + columns
+
+    def show_run_files(self, last_run):
+        """Box overlays and the CSV/JSON export, sent after the results so they never delay them."""
+        if not last_run:
+            return None, None
+        run, image = last_run
+        overlays = [(draw_boxes(image, r.boxes), r.name) for r in run.results.values() if r.boxes]
+        return overlays, run.export(self.exports.folder_for(run.run_id))

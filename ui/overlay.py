@@ -7,7 +7,7 @@ from backends.base import Box
 from backends.documents import display_copy
 
 
-def draw_boxes(image: Image.Image, boxes: list[Box], max_side: int = 1600) -> Image.Image:
+def draw_boxes(image: Image.Image, boxes: list[Box], max_side: int = 1200) -> Image.Image:
     """A display-sized copy of the image with each box outlined; low-confidence lines in orange."""
     canvas = display_copy(image, max_side)
     scale = canvas.width / image.width
