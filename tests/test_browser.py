@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PHOTOTEST, ROOT
+from tests.conftest import PHOTOTEST, ROOT, SAMPLES
 
 pytestmark = pytest.mark.slow
 
@@ -14,6 +14,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = Path(os.environ.get("ARENA_SCREENSHOT_DIR", ROOT / "tests" / "artifacts"))
 TIMEOUT_MS = 60_000
+LICENCE = SAMPLES / "ru_licences" / "images" / "licence_01.png"
 
 
 @pytest.fixture(scope="module")
@@ -33,26 +34,32 @@ def open_page(playwright, tmp_path, locale: str):
     return context, context.pages[0] if context.pages else context.new_page()
 
 
-def run_two_engines(page, url: str, done_label: str, run_label: str):
+def run_two_engines(page, url: str, document: Path, done_label: str, run_label: str, truth: str = ""):
+    """Upload, run Tesseract and RapidOCR (the default selection), and wait for every part of the result."""
     page.goto(url)
     page.get_by_role("button", name=run_label).wait_for(timeout=TIMEOUT_MS)
-    page.locator("#arena-document input[type=file]").set_input_files(str(PHOTOTEST))
+    page.locator("#arena-document input[type=file]").set_input_files(str(document))
     page.locator("#arena-preview img").wait_for(timeout=TIMEOUT_MS)
+    if truth:
+        page.locator("#arena-truth textarea").fill(truth)
     page.get_by_role("button", name=run_label).click()
+    texts = {}
     for key in ("tesseract", "rapidocr"):
         page.locator(f"#col-{key}-header").get_by_text(done_label).wait_for(timeout=TIMEOUT_MS)
-        assert "quick brown" in page.locator(f"#col-{key}-text textarea").input_value()
+        texts[key] = page.locator(f"#col-{key}-text textarea").input_value()
     page.locator("#arena-table").get_by_text("Tesseract 5 (rus+eng)").first.wait_for(timeout=TIMEOUT_MS)
     page.locator("#arena-speed-chart .js-plotly-plot").wait_for(timeout=TIMEOUT_MS)
     page.locator("#arena-overlays img").first.wait_for(timeout=TIMEOUT_MS)
     page.locator("#arena-export").get_by_text(".csv").wait_for(timeout=TIMEOUT_MS)
+    return texts
 
 
 def test_arena_in_english_then_russian(playwright, served_app, tmp_path):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     context, page = open_page(playwright, tmp_path, "en-US")
     try:
-        run_two_engines(page, served_app, done_label="done", run_label="Run")
+        texts = run_two_engines(page, served_app, PHOTOTEST, done_label="done", run_label="Run")
+        assert all("quick brown" in t for t in texts.values())
         assert page.get_by_text("OCR & VLM Arena").is_visible()
         page.screenshot(path=str(SCREENSHOTS / "arena-en.png"), full_page=True)
     finally:
@@ -60,9 +67,14 @@ def test_arena_in_english_then_russian(playwright, served_app, tmp_path):
 
     context, page = open_page(playwright, tmp_path, "ru-RU")
     try:
-        run_two_engines(page, served_app, done_label="готово", run_label="Запустить")
+        truth = (LICENCE.parents[1] / "gt" / "licence_01.gt.txt").read_text(encoding="utf-8")
+        texts = run_two_engines(page, served_app, LICENCE, done_label="готово", run_label="Запустить", truth=truth)
+        assert "СМИРНОВ" in texts["tesseract"]
         assert page.get_by_text("Арена OCR и VLM").is_visible()
         assert page.get_by_text("Сравнительная таблица").first.is_visible()
+        # With ground truth: the accuracy chart and a per-model character diff.
+        page.locator("#arena-accuracy-chart .js-plotly-plot").wait_for(timeout=TIMEOUT_MS)
+        page.locator("#col-tesseract-diff").get_by_text("пропущено").first.wait_for(timeout=TIMEOUT_MS)
         page.screenshot(path=str(SCREENSHOTS / "arena-ru.png"), full_page=True)
     finally:
         context.close()

@@ -15,15 +15,13 @@ from backends.pool import ModelPool, Progress, Result
 from benchmarks.metrics import char_diff
 from ui import charts
 from ui.arena_run import ArenaRun
-from ui.i18n import LANGUAGES, language_from_header, memory_label, text
+from ui.i18n import language_from_header, memory_label, text
 from ui.overlay import draw_boxes
 
 UI_UPDATE_INTERVAL_S = 0.15  # streaming text is batched: each yield re-renders every column
 # Symbols that DejaVu has, so they render on a bare Linux box too (colour emoji often do not).
 STATUS_ICONS = {"queued": "…", "loading": "…", "running": "…", "ok": "✓", "error": "✗", "unavailable": "⚠",
                 "timeout": "✗"}
-DIFF_COLOURS = {text(lang, key): colour for lang in LANGUAGES
-                for key, colour in (("diff_missing", "red"), ("diff_extra", "green"))}
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 
@@ -59,6 +57,11 @@ class ModelColumn:
     def components(self) -> list:
         """What a run updates. Visibility is left to the model selector: layout updates are costly per yield."""
         return [self.header, self.text, self.metrics, self.diff]
+
+
+def diff_colours(lang: str) -> dict[str, str]:
+    """The diff legend in the run's language (the legend lists every colour-map key)."""
+    return {text(lang, "diff_missing"): "red", text(lang, "diff_extra"): "green"}
 
 
 def _header(name: str, state: str, lang: str, cut: bool = False) -> str:
@@ -141,7 +144,7 @@ class ArenaTab:
             metrics = gr.Markdown(elem_id=f"col-{key}-metrics")
             diff = gr.HighlightedText(label=i18n("ar_diff"), combine_adjacent=True, show_legend=True,
                                       visible=False, elem_id=f"col-{key}-diff",
-                                      color_map=DIFF_COLOURS)
+                                      color_map=diff_colours("en"))
         return ModelColumn(key, name, col, header, body, metrics, diff)
 
     def _examples(self) -> None:
@@ -295,7 +298,7 @@ class ArenaTab:
                 diff = [(seg, text(lang, f"diff_{label}") if label else None)
                         for seg, label in char_diff(run.ground_truth, result.text)]
             columns += [_header(column.name, result.status.value, lang, result.cut), result.text,
-                        _metrics_line(result, lang), diff]
+                        _metrics_line(result, lang), gr.update(value=diff, color_map=diff_colours(lang))]
         return fixed + columns
 
     def show_run_files(self, last_run):
