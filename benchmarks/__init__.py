@@ -1,0 +1,1 @@
+"""Benchmark toolkit: accuracy metrics and evaluation helpers for the OCR arena."""
