@@ -26,8 +26,9 @@ class ArenaApp:
 
     def launch(self, **kwargs):
         """`Blocks.launch` with the app's translations and styling."""
+        max_mb = self.arena.config.app.max_upload_mb
         return self.blocks.queue(max_size=64).launch(i18n=self.i18n, css=CSS, footer_links=["api", "gradio"],
-                                                     **kwargs)
+                                                     max_file_size=f"{max_mb:g}mb", **kwargs)
 
 
 def build_app(pool: ModelPool, forced_language: str = "auto") -> ArenaApp:
