@@ -47,8 +47,10 @@ install_debian_packages
 requirements=requirements.txt
 [ "$mode" = dev ] && requirements=requirements-dev.txt
 # Reinstall only when the requirement files change: a second start takes a second, not a minute.
-stamp=".venv/.installed-$mode-$(cat requirements*.txt | sha256sum | cut -c1-16)"
-if [ ! -f "$stamp" ]; then
+hash=$(cat requirements*.txt | sha256sum | cut -c1-16)
+stamp=".venv/.installed-$mode-$hash"
+# The dev install includes the runtime one.
+if [ ! -f "$stamp" ] && ! { [ "$mode" = runtime ] && [ -f ".venv/.installed-dev-$hash" ]; }; then
   echo "Installing Python packages from $requirements into .venv …"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -r "$requirements"
