@@ -57,7 +57,7 @@ def availability(entry: ModelEntry) -> Availability:
         return Availability(
             False,
             f"engine not installed: the {entry.engine} engine needs {', '.join(missing)}.",
-            "See the README's 'Run on a GPU box' section.",
+            "See the README's 'What runs where' section.",
         )
     weights = weights_availability(entry.key, entry.weights, entry.revision) if entry.engine != "openai" else None
     if weights is not None and not weights.ok:

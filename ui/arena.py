@@ -173,6 +173,7 @@ class ArenaTab:
             status = self.pool.availability(m.key)
             rows.append({text(lang, "col_key"): m.key, text(lang, "col_model"): m.name,
                          text(lang, "col_engine"): m.engine,
+                         text(lang, "col_languages"): ", ".join(m.languages),
                          text(lang, "col_ready"): text(lang, "yes" if status.ok else "no"),
                          text(lang, "col_message"): status.message or m.notes})
         return pd.DataFrame(rows)
