@@ -15,6 +15,10 @@ from backends.tesseract import flatten_image
 REQUIRED_PACKAGES = ("rapidocr", "onnxruntime")
 # Two boxes sit on one line when their vertical overlap is at least this share of the shorter box's height.
 SAME_LINE_OVERLAP = 0.6
+# A vertical gap is read as a column gutter only when each side spans at least this share of the width
+# and holds at least this many boxes. Lower values split the label column off the Russian licence cards.
+MIN_COLUMN_SHARE = 0.25
+MIN_COLUMN_BOXES = 5
 
 
 class RapidOcrEngine(Engine):
@@ -97,6 +101,65 @@ def quad_to_box(quad: Sequence[Sequence[float]], text: str, score: float, width:
 
 
 def reading_order(boxes: list[Box]) -> list[list[Box]]:
+    """Boxes as lines in reading order: columns one after the other, lines top to bottom, boxes left to right.
+
+    A recursive XY-cut: split the boxes at the widest empty band, horizontal or vertical, and read the
+    parts in order. A column gutter is wider than the space between lines, so columns are read whole.
+    """
+    lines: list[list[Box]] = []
+    regions = [boxes] if boxes else []  # a stack (not recursion: a page may have a thousand lines)
+    while regions:
+        region = regions.pop()
+        parts = _cut(region)
+        if parts is None:
+            lines.extend(group_lines(region))
+        else:
+            regions.extend(reversed(parts))  # the first part is read first
+    return lines
+
+
+def _cut(boxes: list[Box]) -> tuple[list[Box], list[Box]] | None:
+    """Split at the widest empty band between boxes: (before, after), or None when nothing separates them."""
+    row_gap, row_cut = _widest_gap([_middle_half(b.y0, b.y1) for b in boxes])
+    column_gap, column_cut = _widest_gap([(b.x0, b.x1) for b in boxes])
+    if column_cut is not None and column_gap > row_gap and _is_gutter(boxes, column_cut):
+        before = [(b.x0 + b.x1) / 2 < column_cut for b in boxes]
+    elif row_cut is not None:
+        before = [(b.y0 + b.y1) / 2 < row_cut for b in boxes]
+    else:
+        return None
+    first = [b for b, is_before in zip(boxes, before) if is_before]
+    rest = [b for b, is_before in zip(boxes, before) if not is_before]
+    return (first, rest) if first and rest else None
+
+
+def _is_gutter(boxes: list[Box], cut: float) -> bool:
+    # Text columns are wide and full on both sides of a gutter. A narrow or sparse side is a column of labels,
+    # numbers or a stray field (a form, a card, a list) whose items belong to the lines beside them.
+    left, right = min(b.x0 for b in boxes), max(b.x1 for b in boxes)
+    on_left = sum((b.x0 + b.x1) / 2 < cut for b in boxes)
+    wide = min(cut - left, right - cut) >= MIN_COLUMN_SHARE * (right - left)
+    return wide and min(on_left, len(boxes) - on_left) >= MIN_COLUMN_BOXES
+
+
+def _middle_half(start: int, end: int) -> tuple[float, float]:
+    # Detector boxes of neighbouring lines overlap a little; their middle halves do not.
+    quarter = (end - start) / 4
+    return start + quarter, end - quarter
+
+
+def _widest_gap(spans: list[tuple[float, float]]) -> tuple[float, float | None]:
+    """The widest empty stretch between the spans on one axis: (its width, its middle), or (0, None)."""
+    spans = sorted(spans)
+    width, middle, reach = 0.0, None, spans[0][1]
+    for start, end in spans[1:]:
+        if start - reach > width:
+            width, middle = start - reach, (reach + start) / 2
+        reach = max(reach, end)
+    return width, middle
+
+
+def group_lines(boxes: list[Box]) -> list[list[Box]]:
     """Group boxes into lines, top to bottom; boxes on one line left to right."""
     lines: list[list[Box]] = []
     for box in sorted(boxes, key=lambda b: (b.y0 + b.y1) / 2):
