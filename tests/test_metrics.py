@@ -2,7 +2,7 @@
 
 import pytest
 
-from benchmarks.metrics import cer, char_diff, normalize, score, wer
+from benchmarks.metrics import _append_merged, cer, char_diff, normalize, score, wer
 
 
 # --- edit distances -------------------------------------------------------------------------
@@ -106,10 +106,18 @@ def test_char_diff_segments_kitten_sitting():
     ]
 
 
-def test_char_diff_merges_runs_and_deletions():
+def test_char_diff_deletion_identity_and_empty():
     assert char_diff("abcdef", "abef") == [("ab", None), ("cd", "missing"), ("ef", None)]
     assert char_diff("same", "same") == [("same", None)]
     assert char_diff("", "") == []
+
+
+def test_segments_with_the_same_label_are_merged():
+    # rapidfuzz already groups its opcodes, so this guard is tested on the helper directly
+    segments = []
+    for text, label in [("a", "missing"), ("", "extra"), ("b", "missing"), ("x", "extra"), ("c", None)]:
+        _append_merged(segments, text, label)
+    assert segments == [("ab", "missing"), ("x", "extra"), ("c", None)]
 
 
 @pytest.mark.parametrize(

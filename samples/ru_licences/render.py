@@ -27,7 +27,7 @@ BACKGROUND_LEFT = (250, 228, 236)  # pastel pink ...
 BACKGROUND_RIGHT = (226, 234, 248)  # ... fading to pastel blue, like the real card
 PATTERN_COLOUR = (214, 200, 222)  # faint guilloche lines; far lighter than the text
 TEXT_COLOUR = (24, 24, 40)
-LABEL_COLOUR = (60, 60, 90)
+LABEL_COLOUR = TEXT_COLOUR  # lighter labels made Tesseract split them into a column of their own
 PHOTO_COLOUR = (188, 188, 192)
 SILHOUETTE_COLOUR = (160, 160, 166)
 
@@ -39,11 +39,12 @@ HEADER_TEXT = "ВОДИТЕЛЬСКОЕ УДОСТОВЕРЕНИЕ"
 COUNTRY_CODE = "RUS"
 
 PHOTO_BOX = (36, 110, 276, 430)  # left, top, right, bottom
-LABEL_X = 306
-VALUE_X = 370  # values line up after the widest label, "4b)"
+LABEL_RIGHT = 356  # labels are right-aligned here ...
+VALUE_X = 368  # ... so every value sits one space after its label (Tesseract then keeps them on one line)
 RIGHT_MARGIN = 990
-FIRST_LINE_Y = 104
+FIRST_BASELINE_Y = 128
 LINE_STEP = 46  # about 1.6 x the value font size
+SECOND_COLUMN_STEP = 300  # x offset of 4b) from 4a)
 
 
 @dataclass(frozen=True)
@@ -92,59 +93,72 @@ def transliterate(text: str) -> str:
     return "".join(TRANSLIT.get(char, char) for char in text.upper())
 
 
-def with_latin(cyrillic: str) -> str:
-    """Cyrillic value followed by its transliteration, as printed on the card."""
-    return f"{cyrillic} {transliterate(cyrillic)}"
-
-
 def add_ten_years(date: str) -> str:
     day, month, year = date.split(".")
     return f"{day}.{month}.{int(year) + 10}"
 
 
+@dataclass(frozen=True)
+class Field:
+    """One printed field. Chunks are never split when wrapping, so a long value
+    breaks between its Cyrillic text and its Latin transliteration."""
+
+    key: str
+    label: str
+    chunks: tuple[str, ...]
+
+    @property
+    def value(self) -> str:
+        return " ".join(self.chunks)
+
+
+def cyrillic_and_latin(key: str, cyrillic: str, prefix: str = "") -> Field:
+    """Field printed as Cyrillic followed by its transliteration, like the real card."""
+    first_chunk = f"{prefix} {cyrillic}".strip()
+    return Field(key, f"{key}.", (first_chunk, transliterate(cyrillic)))
+
+
+def card_field_rows(person: Person) -> list[list[Field]]:
+    """Printed rows, top to bottom. 4a) and 4b) share a row, as on the real card."""
+    return [
+        [cyrillic_and_latin("1", person.surname)],
+        [cyrillic_and_latin("2", person.given_names)],
+        [cyrillic_and_latin("3", person.birth_place, prefix=person.birth_date)],
+        [Field("4a", "4a)", (person.issue_date,)),
+         Field("4b", "4b)", (add_ten_years(person.issue_date),))],
+        [Field("4c", "4c)", (person.authority,))],
+        [Field("5", "5.", (person.number,))],
+        [cyrillic_and_latin("8", person.region)],
+        [Field("9", "9.", (person.categories,))],
+    ]
+
+
 def card_fields(person: Person) -> dict[str, str]:
-    """Ground-truth field values, keyed by the numbers printed on the card."""
-    birth_place = with_latin(person.birth_place)
-    return {
-        "1": with_latin(person.surname),
-        "2": with_latin(person.given_names),
-        "3": f"{person.birth_date} {birth_place}",
-        "4a": person.issue_date,
-        "4b": add_ten_years(person.issue_date),
-        "4c": person.authority,
-        "5": person.number,
-        "8": with_latin(person.region),
-        "9": person.categories,
-        "birth_date": person.birth_date,
-        "birth_place": birth_place,
-    }
+    """Ground-truth values as printed, keyed by field number, plus the two parts of field 3."""
+    fields = {field.key: field.value for row in card_field_rows(person) for field in row}
+    fields["birth_date"] = person.birth_date
+    fields["birth_place"] = f"{person.birth_place} {transliterate(person.birth_place)}"
+    return fields
 
 
-def field_rows(fields: dict[str, str]) -> list[list[tuple[str, str]]]:
-    """Printed rows as (label, value) pairs. 4a) and 4b) share a row, as on the real card."""
-    rows = [[(f"{key}.", fields[key])] for key in ("1", "2", "3")]
-    rows.append([("4a)", fields["4a"]), ("4b)", fields["4b"])])
-    rows.append([("4c)", fields["4c"])])
-    rows += [[(f"{key}.", fields[key])] for key in ("5", "8", "9")]
-    return rows
-
-
-def wrap_words(text: str, font: ImageFont.FreeTypeFont, max_width: int) -> list[str]:
-    """Greedy word wrap; long values (given names, places) spill onto a second line."""
+def wrap_chunks(chunks: tuple[str, ...], font: ImageFont.FreeTypeFont, max_width: int) -> list[str]:
+    """Greedy wrap over whole chunks: add each chunk to the current line if it still fits."""
     lines: list[str] = []
-    for word in text.split():
-        candidate = f"{lines[-1]} {word}" if lines else word
+    for chunk in chunks:
+        if font.getlength(chunk) > max_width:
+            raise ValueError(f"{chunk!r} is wider than the card: shorten it")
+        candidate = f"{lines[-1]} {chunk}" if lines else chunk
         if lines and font.getlength(candidate) <= max_width:
             lines[-1] = candidate
         else:
-            lines.append(word)
+            lines.append(chunk)
     return lines
 
 
 def pastel_background() -> Image.Image:
     """Horizontal pink-to-blue gradient with faint wavy lines (guilloche-like)."""
     width, height = CARD_SIZE
-    gradient = Image.linear_gradient("L").rotate(90).resize(CARD_SIZE)  # 255 left -> 0 right
+    gradient = Image.linear_gradient("L").rotate(-90).resize(CARD_SIZE)  # 255 left -> 0 right
     card = Image.composite(
         Image.new("RGB", CARD_SIZE, BACKGROUND_LEFT),
         Image.new("RGB", CARD_SIZE, BACKGROUND_RIGHT),
@@ -168,47 +182,46 @@ def draw_photo_placeholder(draw: ImageDraw.ImageDraw) -> None:
 
 def draw_header(draw: ImageDraw.ImageDraw) -> str:
     """Country code in an oval at top left, title beside it. Returns the printed line."""
-    draw.ellipse((36, 26, 136, 80), outline=TEXT_COLOUR, width=3)
-    draw.text((86, 53), COUNTRY_CODE, font=HEADER_FONT, fill=TEXT_COLOUR, anchor="mm")
+    # a white oval without a dark outline: Tesseract took the outlined oval for a picture
+    draw.ellipse((30, 22, 146, 84), fill=(255, 255, 255))
+    draw.text((88, 53), COUNTRY_CODE, font=HEADER_FONT, fill=TEXT_COLOUR, anchor="mm")
     draw.text((170, 53), HEADER_TEXT, font=HEADER_FONT, fill=TEXT_COLOUR, anchor="lm")
     return f"{COUNTRY_CODE} {HEADER_TEXT}"
 
 
-def draw_fields(draw: ImageDraw.ImageDraw, fields: dict[str, str]) -> list[str]:
+def draw_fields(draw: ImageDraw.ImageDraw, rows: list[list[Field]]) -> list[str]:
     """Numbered fields on the right-hand side. Returns the printed lines in reading order."""
     printed: list[str] = []
-    y = FIRST_LINE_Y
-    for row in field_rows(fields):
+    y = FIRST_BASELINE_Y  # label and value share a baseline
+    for row in rows:
         if len(row) == 1:
-            (label, value), = row
-            draw.text((LABEL_X, y), label, font=LABEL_FONT, fill=LABEL_COLOUR)
-            for line_number, line in enumerate(wrap_words(value, VALUE_FONT, RIGHT_MARGIN - VALUE_X)):
-                draw.text((VALUE_X, y), line, font=VALUE_FONT, fill=TEXT_COLOUR)
-                printed.append(f"{label} {line}" if line_number == 0 else line)
+            field = row[0]
+            draw.text((LABEL_RIGHT, y), field.label, font=LABEL_FONT, fill=LABEL_COLOUR, anchor="rs")
+            for line_number, line in enumerate(wrap_chunks(field.chunks, VALUE_FONT, RIGHT_MARGIN - VALUE_X)):
+                draw.text((VALUE_X, y), line, font=VALUE_FONT, fill=TEXT_COLOUR, anchor="ls")
+                printed.append(f"{field.label} {line}" if line_number == 0 else line)
                 y += LINE_STEP
         else:  # 4a) and 4b) side by side; dates are short enough to always fit
-            parts = []
-            x = LABEL_X
-            for label, value in row:
-                draw.text((x, y), label, font=LABEL_FONT, fill=LABEL_COLOUR)
-                draw.text((x + VALUE_X - LABEL_X, y), value, font=VALUE_FONT, fill=TEXT_COLOUR)
-                parts.append(f"{label} {value}")
-                x += 300
-            printed.append(" ".join(parts))
+            x = 0
+            for field in row:
+                draw.text((x + LABEL_RIGHT, y), field.label, font=LABEL_FONT, fill=LABEL_COLOUR, anchor="rs")
+                draw.text((x + VALUE_X, y), field.value, font=VALUE_FONT, fill=TEXT_COLOUR, anchor="ls")
+                x += SECOND_COLUMN_STEP
+            printed.append(" ".join(f"{field.label} {field.value}" for field in row))
             y += LINE_STEP
-    if y > CARD_SIZE[1]:
-        raise ValueError(f"fields overflow the card ({y} px): shorten a value")
+    last_baseline = y - LINE_STEP
+    if last_baseline > CARD_SIZE[1] - 24:  # leave room for descenders and the card edge
+        raise ValueError(f"fields overflow the card (last baseline {last_baseline} px): shorten a value")
     return printed
 
 
 def render_card(person: Person) -> tuple[Image.Image, list[str], dict[str, str]]:
     """Card image, its text lines in reading order, and its field values."""
-    fields = card_fields(person)
     card = pastel_background()
     draw = ImageDraw.Draw(card)
     draw_photo_placeholder(draw)
-    lines = [draw_header(draw)] + draw_fields(draw, fields)
-    return card, lines, fields
+    lines = [draw_header(draw)] + draw_fields(draw, card_field_rows(person))
+    return card, lines, card_fields(person)
 
 
 def save_png(card: Image.Image, path: Path) -> None:
