@@ -35,11 +35,11 @@ def load_image(path: str | Path, *, max_pixels: int = 60_000_000, max_bytes: int
             image.seek(0)
             image.load()
             upright = ImageOps.exif_transpose(image)
+    except DocumentError:
+        raise
     except Image.DecompressionBombError:
         raise DocumentError(f"{path.name} is far larger than {max_pixels / 1e6:.0f} MP. Scale it down first.") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        if isinstance(exc, DocumentError):
-            raise
         raise DocumentError(f"{path.name} is not a readable image ({exc}).") from None
     return upright
 

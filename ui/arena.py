@@ -87,6 +87,11 @@ def _metrics_line(result: Result, lang: str) -> str:
     return f"{line}\n\n**{result.message}**" if result.message else line
 
 
+def _result_cells(column: ModelColumn, result: Result, lang: str) -> list[str]:
+    """A finished model's header, text and metrics line."""
+    return [_header(column.name, result.status.value, lang, result.cut), result.text, _metrics_line(result, lang)]
+
+
 class ArenaTab:
     def __init__(self, pool: ModelPool, forced_language: str, i18n: gr.I18n):
         self.pool = pool
@@ -234,7 +239,7 @@ class ArenaTab:
         run = ArenaRun(document=Path(document).name, ground_truth=ground_truth or "")
         live: dict[str, tuple[str, str]] = {k: ("queued", "") for k in selected}  # key -> (state, text so far)
         started = time.perf_counter()
-        yield self._first_render(run, live, selected, lang)
+        yield self._first_render(run, selected, lang)
         last_yield = time.perf_counter()
         for key, event in self.pool.run_many(selected, OcrRequest(image=image)):
             if isinstance(event, Progress):
@@ -251,7 +256,7 @@ class ArenaTab:
 
     # Yields send plain values: in Gradio 6 each gr.update() rebuilds its component, which costs ~1 ms per
     # output and per yield. Updates are used only where visibility changes, on the first and last yields.
-    def _first_render(self, run: ArenaRun, live: dict, selected: list[str], lang: str) -> list:
+    def _first_render(self, run: ArenaRun, selected: list[str], lang: str) -> list:
         fixed = [None, None, None, None, gr.update(value=None, visible=run.has_truth),
                  f"… 0/{len(selected)}", None]
         columns = []
@@ -273,8 +278,7 @@ class ArenaTab:
                 state, partial = live[column.key]
                 columns += [_header(column.name, state, lang), partial, "", None]
             else:
-                columns += [_header(column.name, result.status.value, lang, result.cut), result.text,
-                            _metrics_line(result, lang), None]
+                columns += [*_result_cells(column, result, lang), None]
         return [None] * 5 + [status, None] + columns
 
     def _final_render(self, run: ArenaRun, image, lang: str, started: float) -> list:
@@ -298,8 +302,7 @@ class ArenaTab:
             if run.has_truth and result.status == Status.OK:
                 diff = [(seg, text(lang, f"diff_{label}") if label else None)
                         for seg, label in char_diff(run.ground_truth, result.text)]
-            columns += [_header(column.name, result.status.value, lang, result.cut), result.text,
-                        _metrics_line(result, lang), gr.update(value=diff, color_map=diff_colours(lang))]
+            columns += [*_result_cells(column, result, lang), gr.update(value=diff, color_map=diff_colours(lang))]
         return fixed + columns
 
     def show_run_files(self, last_run):
