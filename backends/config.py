@@ -7,12 +7,30 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
 EngineName = Literal["tesseract", "rapidocr", "transformers", "vllm", "openai"]
 Task = Literal["ocr", "chat", "fields"]
 
 
 class ConfigError(ValueError):
     """A config file that cannot be used. The message names the file, the entry and the field."""
+
+
+class PythonEnvironment(BaseModel):
+    """A model's own interpreter: a virtual environment built by `python launch.py env KEY` from these pins."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str  # the venv folder; relative paths are under the project folder
+    packages: list[str] = Field(min_length=1)  # pip requirement specifiers, e.g. "transformers==4.37.2"
+
+    def folder(self) -> Path:
+        path = Path(self.path).expanduser()
+        return path if path.is_absolute() else PROJECT_ROOT / path
+
+    def python(self) -> Path:
+        return self.folder() / "bin" / "python"
 
 
 class ModelEntry(BaseModel):
@@ -29,8 +47,15 @@ class ModelEntry(BaseModel):
     languages: list[str] = []  # the document languages the model reads, for the UI's hints
     prompts: dict[str, str] = {}
     timeout_s: float | None = Field(default=None, gt=0)
+    isolate: bool = False  # run in a worker process of its own: crash isolation, and unloading frees everything
+    environment: PythonEnvironment | None = None  # a separate interpreter (implies isolate)
+    memory_mb: float | None = Field(default=None, gt=0)  # expected footprint; estimated from the weights if unset
     options: dict[str, Any] = {}
     notes: str = ""
+
+    @property
+    def runs_in_worker(self) -> bool:
+        return self.isolate or self.environment is not None
 
     @model_validator(mode="after")
     def _remote_code_needs_pinned_revision(self) -> "ModelEntry":
@@ -49,6 +74,9 @@ class AppSettings(BaseModel):
     max_upload_mb: float = Field(default=50, gt=0)
     max_image_pixels: int = Field(default=60_000_000, gt=0)
     concurrency_limit: int = Field(default=2, ge=1)  # arena runs served at once
+    # Loaded models are evicted least-recently-used to stay under this (VRAM on a GPU, RAM otherwise).
+    # Unset: 90% of the GPU's memory, or 80% of the RAM available at start.
+    memory_budget_mb: float | None = Field(default=None, gt=0)
 
 
 class ArenaConfig(BaseModel):

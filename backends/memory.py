@@ -1,0 +1,108 @@
+"""Memory readings, each with a label that says what it counts.
+
+GPU figures come from torch's caching allocator (what tensors hold, and what the allocator reserved) and
+from NVML (the whole process on the card, CUDA context included). CPU figures are the process's RSS.
+Nothing here imports torch: GPU readings are taken only when torch is already loaded by an engine.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import psutil
+
+RSS_APP = "RSS (app process)"
+CUDA_WEIGHTS = "CUDA allocated after load (weights)"
+CUDA_PEAK_ALLOCATED = "CUDA peak allocated (request)"
+CUDA_PEAK_RESERVED = "CUDA peak reserved (request)"
+NVML_PROCESS = "NVML used by process (incl. CUDA context)"
+
+
+def rss_mb(pid: int | None = None) -> float:
+    return psutil.Process(pid or os.getpid()).memory_info().rss / 2**20
+
+
+def _torch_cuda():
+    """torch.cuda if torch is already imported and a GPU is usable; None otherwise (never imports torch)."""
+    torch = sys.modules.get("torch")
+    if torch is None or not torch.cuda.is_available():
+        return None
+    return torch.cuda
+
+
+def cuda_allocated_mb() -> float | None:
+    cuda = _torch_cuda()
+    return None if cuda is None else cuda.memory_allocated() / 2**20
+
+
+def cuda_total_mb() -> float | None:
+    """The first GPU's total memory from NVML, without importing torch; None without a GPU or NVML."""
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+        try:
+            return pynvml.nvmlDeviceGetMemoryInfo(pynvml.nvmlDeviceGetHandleByIndex(0)).total / 2**20
+        finally:
+            pynvml.nvmlShutdown()
+    except Exception:  # no NVML library, no driver, or no GPU
+        return None
+
+
+def nvml_process_mb(pid: int | None = None) -> float | None:
+    """GPU memory NVML attributes to one process (all GPUs); None where NVML cannot say."""
+    pid = pid or os.getpid()
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+        try:
+            used = 0
+            for index in range(pynvml.nvmlDeviceGetCount()):
+                handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+                for proc in pynvml.nvmlDeviceGetComputeRunningProcesses(handle):
+                    if proc.pid == pid and proc.usedGpuMemory:
+                        used += proc.usedGpuMemory
+            return used / 2**20 if used else None
+        finally:
+            pynvml.nvmlShutdown()
+    except Exception:
+        return None
+
+
+def memory_budget_mb(configured: float | None) -> float:
+    """The pool's budget: the configured figure, else 90% of the GPU or 80% of the RAM available now."""
+    if configured:
+        return configured
+    gpu = cuda_total_mb()
+    if gpu:
+        return 0.9 * gpu
+    return 0.8 * psutil.virtual_memory().available / 2**20
+
+
+class CudaRequestTracker:
+    """Peak allocated and reserved CUDA memory over one request. A no-op on CPU."""
+
+    def __init__(self, device_index: int | None = None):
+        self._cuda = _torch_cuda()
+        self._device = device_index
+
+    def __enter__(self) -> "CudaRequestTracker":
+        if self._cuda is not None:
+            self._cuda.reset_peak_memory_stats(self._device)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def readings(self) -> dict[str, float]:
+        if self._cuda is None:
+            return {}
+        figures = {
+            CUDA_PEAK_ALLOCATED: self._cuda.max_memory_allocated(self._device) / 2**20,
+            CUDA_PEAK_RESERVED: self._cuda.max_memory_reserved(self._device) / 2**20,
+        }
+        nvml = nvml_process_mb()
+        if nvml is not None:
+            figures[NVML_PROCESS] = nvml
+        return {label: round(value, 1) for label, value in figures.items()}
