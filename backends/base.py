@@ -35,6 +35,7 @@ class EngineOutput:
     boxes: list[Box] = field(default_factory=list)
     output_tokens: int | None = None
     cut: bool = False  # the engine stopped early (token limit, repetition, broken stream)
+    # JSON-able extras: "memory_mb" {label: MB}, "details" {label: text} shown in the column (device, attention…)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -82,3 +83,14 @@ class Engine:
 
     def unload(self) -> None:
         """Release what `load` took. The pool drops its reference afterwards."""
+
+    def healthy(self) -> bool:
+        """False once the engine cannot serve another request (its worker process died); the pool reloads it."""
+        return True
+
+    def cancel(self) -> None:
+        """Abandon the request in flight, from another thread (after a timeout). No-op where impossible."""
+
+    def memory_mb(self) -> float | None:
+        """What the loaded model holds (VRAM on a GPU, RAM otherwise), for the pool's memory budget."""
+        return None
