@@ -1,8 +1,9 @@
-"""The model pool: lazy loading, warm reuse, per-model timeouts and failure isolation.
+"""The model pool: lazy loading, warm reuse, a memory budget, per-model timeouts and failure isolation.
 
 Every front end (arena, chat, battle, benchmark CLI) runs models through `ModelPool.run` or `run_many`.
 Neither ever raises for a model's failure: a broken, missing or hung model becomes a `Result` with a
-status and a message, and the other models carry on.
+status and a message, and the other models carry on. Loaded models stay warm until the memory budget
+needs their room (least recently used first), the user unloads them, or their worker process dies.
 """
 from __future__ import annotations
 
@@ -13,9 +14,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
-import psutil
-
-from backends import registry
+from backends import memory, registry, weights
 from backends.base import Availability, Box, Engine, EngineOutput, OcrRequest, Status
 from backends.config import ArenaConfig, ModelEntry
 
@@ -29,6 +28,7 @@ class Metrics:
     output_tokens: int | None = None
     tokens_per_s: float | None = None
     chars: int = 0
+    input_tokens: int | None = None
     memory_mb: dict[str, float] = field(default_factory=dict)  # labelled figures, e.g. {"RSS (app process)": 512.0}
 
 
@@ -42,6 +42,7 @@ class Result:
     boxes: list[Box] = field(default_factory=list)
     cut: bool = False
     metrics: Metrics = field(default_factory=Metrics)
+    details: dict[str, str] = field(default_factory=dict)  # how the model ran: device, attention, evictions…
 
 
 @dataclass
@@ -63,10 +64,40 @@ class _Slot:
     lock: threading.Lock = field(default_factory=threading.Lock)
     engine: Engine | None = None
     load_s: float | None = None
+    footprint_mb: float = 0.0  # what the loaded model holds, counted against the budget
+    last_used: float = 0.0
 
 
-def _rss_mb() -> float:
-    return psutil.Process().memory_info().rss / 2**20
+@dataclass
+class LoadedModel:
+    key: str
+    memory_mb: float
+    busy: bool
+    idle_s: float
+
+
+@dataclass
+class UnloadReport:
+    """Memory before and after an unload, per labelled reading, as proof that it was given back."""
+
+    key: str
+    unloaded: bool
+    before_mb: dict[str, float] = field(default_factory=dict)
+    after_mb: dict[str, float] = field(default_factory=dict)
+
+    def freed_mb(self) -> dict[str, float]:
+        return {k: round(self.before_mb[k] - self.after_mb.get(k, 0.0), 1) for k in self.before_mb}
+
+
+def _memory_readings(engine: Engine | None) -> dict[str, float]:
+    readings = {memory.RSS_APP: round(memory.rss_mb(), 1)}
+    allocated = memory.cuda_allocated_mb()
+    if allocated is not None:
+        readings["CUDA allocated (app process)"] = round(allocated, 1)
+    pid = getattr(engine, "pid", None)
+    if pid:
+        readings["RSS (worker process)"] = round(memory.rss_mb(pid), 1)
+    return readings
 
 
 class ModelPool:
@@ -75,10 +106,14 @@ class ModelPool:
         config: ArenaConfig,
         create_engine: Callable[[ModelEntry], Engine] = registry.create_engine,
         check_availability: Callable[[ModelEntry], Availability] = registry.availability,
+        estimate_memory: Callable[[ModelEntry], float | None] | None = None,
     ):
         self.config = config
         self._create_engine = create_engine
         self._check_availability = check_availability
+        self.budget_mb = memory.memory_budget_mb(config.app.memory_budget_mb)
+        on_gpu = memory.cuda_total_mb() is not None
+        self._estimate_memory = estimate_memory or (lambda entry: weights.expected_memory_mb(entry, on_gpu))
         self._slots: dict[str, _Slot] = {}
         self._slots_guard = threading.Lock()
 
@@ -107,19 +142,46 @@ class ModelPool:
         with self._slots_guard:
             return [k for k, s in self._slots.items() if s.engine is not None]
 
-    def unload(self, key: str) -> bool:
+    def loaded(self) -> list[LoadedModel]:
+        now = time.monotonic()
+        with self._slots_guard:
+            return [LoadedModel(k, s.footprint_mb, s.lock.locked(), now - s.last_used)
+                    for k, s in self._slots.items() if s.engine is not None]
+
+    def unload(self, key: str) -> UnloadReport:
+        """Unload a model (waiting for its request in flight) and report memory before and after."""
         with self._slots_guard:
             slot = self._slots.pop(key, None)
         if slot is None or slot.engine is None:
-            return False
+            return UnloadReport(key, False)
         with slot.lock:
             engine, slot.engine = slot.engine, None
+            before = _memory_readings(engine)
             engine.unload()
-        return True
+            del engine
+        return UnloadReport(key, True, before, _memory_readings(None))
 
     def close(self) -> None:
         for key in self.loaded_keys():
             self.unload(key)
+
+    def _make_room(self, key: str, need_mb: float) -> list[str]:
+        """Unload idle models, least recently used first, until `need_mb` fits the budget. Returns their keys."""
+        evicted = []
+        while True:
+            with self._slots_guard:
+                others = [(k, s) for k, s in self._slots.items() if k != key and s.engine is not None]
+            used = sum(s.footprint_mb for _, s in others)
+            if used + need_mb <= self.budget_mb:
+                return evicted
+            idle = sorted(((k, s) for k, s in others if not s.lock.locked()), key=lambda ks: ks[1].last_used)
+            if not idle:
+                return evicted  # the rest are busy; they are not interrupted
+            victim, victim_slot = idle[0]
+            if victim_slot.lock.acquire(blocking=False):
+                victim_slot.lock.release()
+                if self.unload(victim).unloaded:
+                    evicted.append(victim)
 
     # ----- running -----
     def run(self, key: str, request: OcrRequest) -> Iterator[Event]:
@@ -135,25 +197,46 @@ class ModelPool:
             return
         slot = self._slot(key)
         with slot.lock:
+            details: dict[str, str] = {}
+            if slot.engine is not None and not slot.engine.healthy():
+                # Its worker process died (a crash, the OOM killer): start a fresh one.
+                slot.engine.unload()
+                slot.engine = None
+                details["restarted"] = "the previous worker process had died"
             metrics = Metrics(warm=slot.engine is not None, load_s=0.0)
             if slot.engine is None:
+                need = self._estimate_memory(entry) or 0.0
+                if need > self.budget_mb:
+                    yield Result(key, entry.name, Status.UNAVAILABLE, message=(
+                        f"needs about {need:,.0f} MB, more than the memory budget of {self.budget_mb:,.0f} MB "
+                        "(app.memory_budget_mb in config.yaml)"))
+                    return
+                evicted = self._make_room(key, need)
+                if evicted:
+                    details["evicted"] = f"unloaded {', '.join(evicted)} to stay within {self.budget_mb:,.0f} MB"
                 yield Progress(key, "loading")
                 started = time.perf_counter()
                 try:
                     engine = self._create_engine(entry)
                     engine.load()
                 except Exception as exc:
-                    yield Result(key, entry.name, Status.ERROR, message=f"failed to load: {_describe(exc)}")
+                    yield Result(key, entry.name, Status.ERROR, message=f"failed to load: {_describe(exc)}",
+                                 details=details)
                     return
                 slot.engine, slot.load_s = engine, time.perf_counter() - started
+                # A footprint declared in config wins (it can include activations); else what the engine holds.
+                slot.footprint_mb = entry.memory_mb or engine.memory_mb() or need
                 metrics.load_s = slot.load_s
-            yield from self._generate(entry, slot.engine, request, metrics)
+            slot.last_used = time.monotonic()
+            yield from self._generate(entry, slot.engine, request, metrics, details)
+            slot.last_used = time.monotonic()
             if not self._is_current(key, slot):
                 # This request outlived its timeout and the slot was dropped: free what it still holds.
                 slot.engine.unload()
                 slot.engine = None
 
-    def _generate(self, entry: ModelEntry, engine: Engine, request: OcrRequest, metrics: Metrics) -> Iterator[Event]:
+    def _generate(self, entry: ModelEntry, engine: Engine, request: OcrRequest, metrics: Metrics,
+                  details: dict[str, str]) -> Iterator[Event]:
         yield Progress(entry.key, "running")
         text, output = "", None
         started = time.perf_counter()
@@ -168,20 +251,24 @@ class ModelPool:
                 yield Progress(entry.key, "running", text)
         except Exception as exc:
             metrics.latency_s = time.perf_counter() - started
-            yield Result(entry.key, entry.name, Status.ERROR, text=text, message=_describe(exc), metrics=metrics)
+            yield Result(entry.key, entry.name, Status.ERROR, text=text, message=_describe(exc), metrics=metrics,
+                         details=details)
             return
         metrics.latency_s = time.perf_counter() - started
         if output is None:
             yield Result(entry.key, entry.name, Status.ERROR, text=text, message="the engine ended without a result",
-                         metrics=metrics)
+                         metrics=metrics, details=details)
             return
         metrics.chars = len(output.text)
         metrics.output_tokens = output.output_tokens
+        metrics.input_tokens = output.extra.get("input_tokens")
+        # Engines that time their first token themselves see it before the detokenizer releases any text.
+        metrics.first_token_s = output.extra.get("first_token_s") or metrics.first_token_s
         if output.output_tokens and metrics.latency_s:
             metrics.tokens_per_s = output.output_tokens / metrics.latency_s
-        metrics.memory_mb = {"RSS (app process)": round(_rss_mb(), 1), **output.extra.get("memory_mb", {})}
+        metrics.memory_mb = {memory.RSS_APP: round(memory.rss_mb(), 1), **output.extra.get("memory_mb", {})}
         yield Result(entry.key, entry.name, Status.OK, text=output.text, boxes=output.boxes, cut=output.cut,
-                     metrics=metrics)
+                     metrics=metrics, details={**output.extra.get("details", {}), **details})
 
     def run_many(self, keys: Iterable[str], request: OcrRequest) -> Iterator[tuple[str, Event]]:
         """Run several models concurrently, each in its own thread and under its own timeout.
@@ -231,6 +318,8 @@ class ModelPool:
         if slot is not None:
             # The hung thread keeps its engine and lock; the next request starts from a clean slot.
             self._forget(key, slot)
+            if slot.engine is not None:
+                slot.engine.cancel()  # stop generating (or kill its worker) so the thread ends and frees it
         seconds = self.config.timeout_for(key)
         return Result(key, entry.name, Status.TIMEOUT, text=text,
                       message=f"no result within {seconds:g} s (timeout_s in config.yaml); the model was reset")

@@ -15,11 +15,11 @@ from backends.weights import weights_availability
 ENGINE_CLASSES: dict[str, str] = {
     "tesseract": "backends.tesseract:TesseractEngine",
     "rapidocr": "backends.rapid:RapidOcrEngine",
+    "transformers": "backends.hf.engine:TransformersEngine",
 }
 
 # Engines whose integration is not in this version yet, with the Python packages they will need.
 PLANNED_ENGINES: dict[str, tuple[str, ...]] = {
-    "transformers": ("torch", "transformers"),
     "vllm": ("vllm",),
     "openai": ("httpx",),
 }
@@ -50,8 +50,24 @@ def _missing_packages(packages: tuple[str, ...]) -> list[str]:
 
 def availability(entry: ModelEntry) -> Availability:
     """Can this model run on this machine? Cheap: no model is loaded and nothing heavy is imported."""
+    if entry.environment is not None:
+        # Its packages live in its own interpreter; what matters here is that the environment exists.
+        from backends.environments import environment_availability
+
+        status = environment_availability(entry)
+        if not status.ok:
+            return status
+        return weights_availability(entry.key, entry.weights, entry.revision) if entry.weights else status
     if entry.engine in ENGINE_CLASSES:
-        return engine_class(entry.engine).availability(entry)
+        cls = engine_class(entry.engine)
+        missing = _missing_packages(getattr(cls, "requires", ()))
+        if missing:
+            return Availability(
+                False,
+                f"engine not installed: the {entry.engine} engine needs {', '.join(missing)}.",
+                "See the README's 'What runs where' section.",
+            )
+        return cls.availability(entry)
     missing = _missing_packages(PLANNED_ENGINES.get(entry.engine, ()))
     if missing:
         return Availability(
@@ -66,8 +82,16 @@ def availability(entry: ModelEntry) -> Availability:
 
 
 def create_engine(entry: ModelEntry) -> Engine:
+    """The engine for an entry: in this process, or behind a worker process when the entry asks for one."""
+    if entry.runs_in_worker:
+        from backends.worker import WorkerEngine
+
+        return WorkerEngine(entry)
     cls = engine_class(entry.engine)
-    return cls(entry.key, validate_options(entry))
+    options = validate_options(entry)
+    if hasattr(cls, "from_entry"):
+        return cls.from_entry(entry, options)
+    return cls(entry.key, options)
 
 
 def describe(entry: ModelEntry) -> dict[str, Any]:

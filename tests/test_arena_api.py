@@ -15,11 +15,11 @@ def client(served_app):
 
 def test_two_engines_and_an_unavailable_model_side_by_side(client):
     truth = PHOTOTEST_GT.read_text(encoding="utf-8")
-    outputs = client.predict(handle_file(str(PHOTOTEST)), ["tesseract", "rapidocr", "qwen_vl_2b"], truth,
+    outputs = client.predict(handle_file(str(PHOTOTEST)), ["tesseract", "rapidocr", "qwen3_vl_4b"], truth,
                              api_name="/run_arena")
     report, table = outputs[0], outputs[1]
     models = {m["key"]: m for m in report["models"]}
-    assert list(models) == ["tesseract", "rapidocr", "qwen_vl_2b"]
+    assert list(models) == ["tesseract", "rapidocr", "qwen3_vl_4b"]
     for key in ("tesseract", "rapidocr"):
         assert models[key]["status"] == "ok"
         assert "quick brown dog" in models[key]["text"]
@@ -27,9 +27,9 @@ def test_two_engines_and_an_unavailable_model_side_by_side(client):
         assert models[key]["latency_s"] > 0 and models[key]["memory_mb"]["RSS (app process)"] > 0
         assert models[key]["boxes"]
         assert models[key]["cer"] == pytest.approx(round(cer(truth, models[key]["text"]), 4))
-    assert models["qwen_vl_2b"]["status"] == "unavailable"
-    assert "engine not installed" in models["qwen_vl_2b"]["message"]
-    assert models["qwen_vl_2b"]["text"] == ""
+    assert models["qwen3_vl_4b"]["status"] == "unavailable"
+    assert "Run: python launch.py download qwen3_vl_4b" in models["qwen3_vl_4b"]["message"]
+    assert models["qwen3_vl_4b"]["text"] == ""
     assert [row[0] for row in table["data"]] == [m["model"] for m in report["models"]]
     assert "CER" in table["headers"]
 

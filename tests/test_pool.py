@@ -42,11 +42,13 @@ def test_second_request_is_warm_and_does_not_reload(config, page):
     assert second.text == first.text
     assert second.metrics.memory_mb["RSS (app process)"] > 0
     assert pool.loaded_keys() == ["tesseract"]
-    assert pool.unload("tesseract") and pool.loaded_keys() == []
+    report = pool.unload("tesseract")
+    assert report.unloaded and report.before_mb["RSS (app process)"] > 0 and pool.loaded_keys() == []
+    assert not pool.unload("tesseract").unloaded
 
 
 def test_unavailable_model_is_a_result_with_its_status(config, page):
-    result = final(ModelPool(config).run("qwen_vl_2b", OcrRequest(page)))
+    result = final(ModelPool(config).run("qwen3_vl_4b", OcrRequest(page)))
     assert result.status == Status.UNAVAILABLE
     assert result.message  # says what is missing and what to do
     assert final(ModelPool(config).run("no_such_model", OcrRequest(page))).status == Status.UNAVAILABLE
@@ -108,13 +110,13 @@ def test_a_model_that_raises_does_not_break_the_others(config, page):
         return Failing(entry.key, None) if entry.key == "tesseract_eng" else create_engine(entry)
 
     pool = ModelPool(config, create_engine=create)
-    results = {k: e for k, e in pool.run_many(["tesseract_eng", "tesseract", "qwen_vl_2b"], OcrRequest(page))
+    results = {k: e for k, e in pool.run_many(["tesseract_eng", "tesseract", "qwen3_vl_4b"], OcrRequest(page))
                if isinstance(e, Result)}
     assert results["tesseract_eng"].status == Status.ERROR
     assert results["tesseract_eng"].message == "RuntimeError: CUDA out of memory"
     assert results["tesseract_eng"].text == "partial "  # what arrived before the failure is kept
     assert results["tesseract"].status == Status.OK and "quick brown" in results["tesseract"].text
-    assert results["qwen_vl_2b"].status == Status.UNAVAILABLE
+    assert results["qwen3_vl_4b"].status == Status.UNAVAILABLE
 
 
 def test_a_model_that_fails_to_load_reports_it(config, page):

@@ -7,6 +7,7 @@ import gradio as gr
 
 from backends.pool import ModelPool
 from ui.arena import ArenaTab
+from ui.models_panel import ModelsPanel
 from ui.i18n import gradio_translations
 
 CSS = """
@@ -40,4 +41,5 @@ def build_app(pool: ModelPool, forced_language: str = "auto") -> ArenaApp:
             with gr.Tab(i18n("ar_tab_arena"), id="arena"):
                 arena = ArenaTab(pool, forced_language, i18n)
                 arena.build()
+                ModelsPanel(pool, forced_language, i18n).build()
     return ArenaApp(blocks, i18n, arena)

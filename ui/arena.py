@@ -80,11 +80,19 @@ def _metrics_line(result: Result, lang: str) -> str:
         parts.append(f"{m.chars:,} {text(lang, 'm_chars')}")
         if result.boxes:
             parts.append(f"{len(result.boxes)} {text(lang, 'm_lines')}")
+    if m.first_token_s is not None:
+        parts.append(f"{text(lang, 'm_first_token')} {m.first_token_s:.2f} s")
+    if m.output_tokens is not None:
+        parts.append(f"{m.output_tokens:,} {text(lang, 'm_tokens')}")
     if m.tokens_per_s:
         parts.append(f"{m.tokens_per_s:.1f} {text(lang, 'm_tokens_s')}")
     parts += [f"{memory_label(lang, label)} {value:,.0f} MiB" for label, value in m.memory_mb.items()]
-    line = " · ".join(parts)
-    return f"{line}\n\n**{result.message}**" if result.message else line
+    lines = [" · ".join(parts)]
+    # How the model ran (device, attention, processor, evictions): engines report these in English.
+    lines += [f"{memory_label(lang, label)}: {value}" for label, value in result.details.items()]
+    if result.message:
+        lines.append(f"**{result.message}**")
+    return "\n\n".join(lines)
 
 
 def _result_cells(column: ModelColumn, result: Result, lang: str) -> list[str]:

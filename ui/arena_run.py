@@ -81,6 +81,8 @@ class ArenaRun:
             "models": [
                 {**row, "text": self.results[row["key"]].text,
                  "memory_mb": self.results[row["key"]].metrics.memory_mb,
+                 "input_tokens": self.results[row["key"]].metrics.input_tokens,
+                 "details": self.results[row["key"]].details,
                  "boxes": [asdict(b) for b in self.results[row["key"]].boxes]}
                 for row in self.rows()
             ],
