@@ -1,13 +1,23 @@
 """Shared fixtures: the shipped config, the bundled samples, and the app served in-process."""
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
 import socket
+import tempfile
 from pathlib import Path
 
-import pytest
+# Before anything imports huggingface_hub (it reads these at import time): a fresh, empty hub cache for the session,
+# and offline, so no test depends on this machine's cache or reaches the network.
+_HF_HOME = tempfile.mkdtemp(prefix="arena-tests-hf-")
+atexit.register(shutil.rmtree, _HF_HOME, ignore_errors=True)
+os.environ.update(HF_HOME=_HF_HOME, HF_HUB_CACHE=os.path.join(_HF_HOME, "hub"), HF_HUB_OFFLINE="1")
 
-from backends.config import load_config
-from backends.pool import ModelPool
+import pytest  # noqa: E402
+
+from backends.config import load_config  # noqa: E402
+from backends.pool import ModelPool  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -38,3 +48,15 @@ def served_app(config):
     yield f"http://127.0.0.1:{port}/"
     app.close()
     pool.close()
+
+
+@pytest.fixture(scope="session")
+def tiny_hf_cache(tmp_path_factory):
+    """Each family built once and installed in the session's hub cache under its real repo ids (all but the ones
+    kept missing on purpose); returns repo id -> snapshot folder."""
+    from tests.tiny_models import FAMILY_REPOS, NOT_INSTALLED, build_tiny_model, install_in_hf_cache
+
+    cache = Path(os.environ["HF_HUB_CACHE"])
+    built = tmp_path_factory.mktemp("tiny_models")
+    return {repo: install_in_hf_cache(cache, repo, build_tiny_model(family, built / family))
+            for family, repos in FAMILY_REPOS.items() for repo in repos if repo not in NOT_INSTALLED}

@@ -1,0 +1,1 @@
+"""The Transformers engine: native vision-language families through AutoModelForImageTextToText."""

@@ -1,0 +1,94 @@
+"""Engine overhead: the arena's generate time on a tiny model / a bare `model.generate` on the same inputs.
+
+    .venv/bin/python -m benchmarks.bench_transformers_overhead [--family qwen2_vl] [--tokens 48] [--repeats 7]
+
+Builds a tiny random-weight model of the family (the tests' builder, in a temp dir), loads it once
+through the engine exactly as the arena does, and then alternates, N times each:
+
+* bare: `model.generate(**inputs, max_new_tokens=T, min_new_tokens=T, do_sample=False)` on inputs the
+  engine's own family adapter built once, outside the timing;
+* arena: `TransformersEngine.stream(request)` to its final output (preprocessing, the generate thread,
+  the TextIteratorStreamer, the repetition guard and the final decode all included), with the same
+  token count forced by the same min/max_new_tokens.
+
+Prints the medians and arena / bare (target <= 1.05), with the guard off and on. The per-token cost of
+a tiny model is tiny, so this is the worst case for fixed overheads: real models spend far longer per
+token and the ratio falls towards 1. A measurement script: it always exits 0 once it has numbers.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET_RATIO = 1.05
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_transformers_overhead")
+    parser.add_argument("--family", default="qwen2_vl", help="tiny model family (tests/tiny_models.py)")
+    parser.add_argument("--tokens", type=int, default=48, help="new tokens per request, forced")
+    parser.add_argument("--repeats", type=int, default=7)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    sys.path.insert(0, str(REPO))
+    import torch
+    from PIL import Image
+
+    from backends.base import EngineOutput, OcrRequest
+    from backends.config import ModelEntry
+    from backends.registry import create_engine
+    from tests.tiny_models import build_tiny_model
+
+    image = Image.open(REPO / "samples" / "ru_licences" / "images" / "licence_01.png").convert("RGB")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = build_tiny_model(args.family, Path(tmp) / args.family)
+        print(f"tiny {args.family} model, {args.tokens} new tokens, {args.repeats} runs each, torch threads "
+              f"{torch.get_num_threads()}")
+        for window in (0, 16):
+            entry = ModelEntry(key="tiny", name="tiny", engine="transformers", weights=str(folder), options={
+                "max_new_tokens": args.tokens, "repetition_window": window,
+                "generate": {"min_new_tokens": args.tokens}})
+            engine = create_engine(entry)
+            engine.load()
+            request = OcrRequest(image)
+            inputs = engine.family.build_inputs(engine.processor, image, engine.prompt_for(request), {})
+            inputs = inputs.to(engine.model.device, dtype=engine.model.dtype)
+            kwargs = {"max_new_tokens": args.tokens, "min_new_tokens": args.tokens, "do_sample": False,
+                      **engine.family.generate_kwargs(engine.processor)}
+
+            def bare() -> float:
+                started = time.perf_counter()
+                with torch.inference_mode():
+                    engine.model.generate(**inputs, **kwargs)
+                return time.perf_counter() - started
+
+            def arena() -> tuple[float, int]:
+                started = time.perf_counter()
+                output = [o for o in engine.stream(request) if isinstance(o, EngineOutput)][0]
+                return time.perf_counter() - started, output.output_tokens
+
+            bare(), arena()  # warm-up: first-call allocations and lazy inits
+            bare_s, arena_s, tokens = [], [], set()
+            for _ in range(args.repeats):
+                bare_s.append(bare())
+                seconds, count = arena()
+                arena_s.append(seconds)
+                tokens.add(count)
+            b, a = statistics.median(bare_s), statistics.median(arena_s)
+            guard = f"repetition guard window {window}" if window else "repetition guard off"
+            print(f"{guard:32s} bare {b * 1000:8.1f} ms   arena {a * 1000:8.1f} ms   arena/bare {a / b:.3f}"
+                  f"   (target <= {TARGET_RATIO}; arena tokens {sorted(tokens)})")
+            engine.unload()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
