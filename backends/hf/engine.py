@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -57,6 +58,7 @@ class TransformersEngine(Engine):
         self.details: dict[str, str] = {}
         self._weights_mb: dict[str, float] = {}
         self._cancel = threading.Event()
+        self._generate_thread = None  # a single-worker executor, started with the model
 
     @classmethod
     def from_entry(cls, entry, options: TransformersOptions) -> "TransformersEngine":
@@ -98,6 +100,7 @@ class TransformersEngine(Engine):
             "processor": type(self.processor).__name__,
         }
         self._weights_mb = self._measure_weights(placement.device)
+        self._generate_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"generate-{self.key}")
 
     def _load_remote_chat(self, placement) -> None:
         from backends.hf.remote_chat import load_got_ucas
@@ -133,6 +136,9 @@ class TransformersEngine(Engine):
         # Drop every reference, then give the memory back: gc for Python cycles, empty_cache for CUDA blocks.
         import gc
 
+        if self._generate_thread is not None:
+            self._generate_thread.shutdown(wait=False, cancel_futures=True)
+            self._generate_thread = None
         self.model = self.processor = None
         gc.collect()
         torch = __import__("sys").modules.get("torch")
@@ -155,6 +161,7 @@ class TransformersEngine(Engine):
         inputs = family.build_inputs(processor, request.image.convert("RGB"), self.prompt_for(request),
                                      dict(self.options.inputs))
         inputs = inputs.to(self.model.device, dtype=self.model.dtype)  # casts only the float tensors (pixels)
+        preprocess_s = time.perf_counter() - state.started
         prompt_length = 1 if family.encoder_decoder else inputs["input_ids"].shape[1]
         tokenizer = processor.tokenizer
         streamer = generation.make_streamer(tokenizer, state, self.stream_timeout_s)
@@ -166,9 +173,9 @@ class TransformersEngine(Engine):
             **self.options.generate,
             "stopping_criteria": [guard],
         }
-        with memory.CudaRequestTracker() as tracker, torch.inference_mode():
+        with memory.CudaRequestTracker() as tracker:
             yield from generation.stream_generate(self.model, dict(inputs), generate_kwargs, streamer, state,
-                                                  self._cancel)
+                                                  self._cancel, self._generate_thread)
         if state.error is not None:
             raise state.error
         if state.cancelled:
@@ -194,6 +201,7 @@ class TransformersEngine(Engine):
                 "memory_mb": {**self._weights_mb, **tracker.readings()},
                 "details": details,
                 "first_token_s": state.first_token_s,
+                "preprocess_s": preprocess_s,
                 "input_tokens": int(inputs["input_ids"].shape[1]),
             },
         )
