@@ -16,12 +16,12 @@ ENGINE_CLASSES: dict[str, str] = {
     "tesseract": "backends.tesseract:TesseractEngine",
     "rapidocr": "backends.rapid:RapidOcrEngine",
     "transformers": "backends.hf.engine:TransformersEngine",
+    "openai": "backends.openai_engine:OpenAIEngine",
 }
 
 # Engines whose integration is not in this version yet, with the Python packages they will need.
 PLANNED_ENGINES: dict[str, tuple[str, ...]] = {
     "vllm": ("vllm",),
-    "openai": ("httpx",),
 }
 
 

@@ -1,0 +1,188 @@
+"""An OpenAI-compatible endpoint as an engine: vllm serve, SGLang, LMDeploy, transformers serve, hosted APIs.
+
+Streams `/v1/chat/completions` with the image as a data URL. Every way a remote server can fail (down,
+wrong key, unknown model, 5xx, a stream cut mid-way, an empty reply) ends as a message that says which,
+and a cut stream keeps the text that arrived.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import time
+from typing import Any, Iterator, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from backends.base import Availability, Engine, EngineOutput, OcrRequest
+
+
+class OpenAIOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str | None = None  # the served model name; defaults to the entry's `weights`
+    api_key_env: str | None = None  # the NAME of an environment variable holding the key, never the key
+    prompt_prefix: str = ""  # e.g. dots.ocr's "<|img|><|imgpad|><|endofimg|>"
+    temperature: float = Field(default=0.0, ge=0)
+    top_p: float | None = Field(default=None, gt=0, le=1)
+    max_tokens: int = Field(default=2048, ge=1)
+    extra_body: dict[str, Any] = {}  # merged into the request (vLLM: vllm_xargs, skip_special_tokens…)
+    image_format: Literal["png", "jpeg"] = "png"
+    connect_timeout_s: float = Field(default=5.0, gt=0)
+    read_timeout_s: float = Field(default=120.0, gt=0)  # the longest silence between two chunks
+    connect_retries: int = Field(default=2, ge=0)
+
+
+class EndpointError(RuntimeError):
+    """A remote server's failure, worded for the column."""
+
+
+def image_data_url(image, fmt: str = "png") -> str:
+    buffer = io.BytesIO()
+    image = image.convert("RGB")
+    image.save(buffer, format="JPEG" if fmt == "jpeg" else "PNG", **({"quality": 95} if fmt == "jpeg" else {}))
+    return f"data:image/{fmt};base64,{base64.b64encode(buffer.getvalue()).decode('ascii')}"
+
+
+def build_payload(options: OpenAIOptions, model: str, prompt: str, image) -> dict[str, Any]:
+    """The chat-completions request: one user turn with the image, then the (prefixed) prompt."""
+    payload: dict[str, Any] = {
+        "model": model,
+        "messages": [{"role": "user", "content": [
+            {"type": "image_url", "image_url": {"url": image_data_url(image, options.image_format)}},
+            {"type": "text", "text": options.prompt_prefix + prompt},
+        ]}],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "temperature": options.temperature,
+        "max_tokens": options.max_tokens,
+    }
+    if options.top_p is not None:
+        payload["top_p"] = options.top_p
+    payload.update(options.extra_body)
+    return payload
+
+
+def describe_http_error(status: int, body: str, model: str, key_env: str | None) -> str:
+    snippet = " ".join(body.split())[:300]
+    if status == 401 or status == 403:
+        where = f"the key in ${key_env}" if key_env else "no API key is configured (options.api_key_env)"
+        return f"the server refused the request ({status}): check the API key; {where}. {snippet}".strip()
+    if status == 404 or (status == 400 and "model" in snippet.lower()):
+        return f"the server does not serve a model named '{model}' ({status}): {snippet}"
+    if status >= 500:
+        return f"server error {status}: {snippet or 'no details'}"
+    return f"the server rejected the request ({status}): {snippet}"
+
+
+class OpenAIEngine(Engine):
+    Options = OpenAIOptions
+    requires = ("httpx",)
+
+    def __init__(self, key: str, options: OpenAIOptions, *, endpoint: str, model: str,
+                 prompts: dict[str, str] | None = None):
+        super().__init__(key, options)
+        self.endpoint = endpoint.rstrip("/")
+        self.model = model
+        self.prompts = prompts or {}
+        self._client = None
+
+    @classmethod
+    def from_entry(cls, entry, options: OpenAIOptions) -> "OpenAIEngine":
+        return cls(entry.key, options, endpoint=entry.endpoint or "", model=options.model or entry.weights or "",
+                   prompts=entry.prompts)
+
+    @classmethod
+    def availability(cls, entry) -> Availability:
+        if not entry.endpoint:
+            return Availability(False, "no `endpoint` set for this model in config.yaml.")
+        key_env = entry.options.get("api_key_env")
+        if key_env and not os.environ.get(key_env):
+            return Availability(False, f"the API key variable ${key_env} is not set.",
+                                f"Run: export {key_env}=… before starting the arena.")
+        return Availability(True)
+
+    def load(self) -> None:
+        import httpx
+
+        headers = {}
+        if self.options.api_key_env and os.environ.get(self.options.api_key_env):
+            headers["Authorization"] = f"Bearer {os.environ[self.options.api_key_env]}"
+        timeout = httpx.Timeout(self.options.read_timeout_s, connect=self.options.connect_timeout_s)
+        # Retries apply to connecting only: a request that reached the server is never sent twice.
+        transport = httpx.HTTPTransport(retries=self.options.connect_retries)
+        self._client = httpx.Client(base_url=self.endpoint, headers=headers, timeout=timeout, transport=transport)
+
+    def unload(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def stream(self, request: OcrRequest) -> Iterator[str | EngineOutput]:
+        import httpx
+
+        prompt = request.prompt or self.prompts.get(request.task) or "Read all the text in this image."
+        payload = build_payload(self.options, self.model, prompt, request.image)
+        started = time.perf_counter()
+        text, usage, finish, first_token_s, cut_reason, chunks = "", None, None, None, None, 0
+        try:
+            with self._client.stream("POST", "/chat/completions", json=payload) as response:
+                if response.status_code >= 400:
+                    body = response.read().decode("utf-8", "replace")
+                    raise EndpointError(describe_http_error(response.status_code, body, self.model,
+                                                            self.options.api_key_env))
+                for chunk in _sse_chunks(response.iter_lines()):
+                    usage = chunk.get("usage") or usage
+                    for choice in chunk.get("choices") or []:
+                        delta = (choice.get("delta") or {}).get("content") or ""
+                        finish = choice.get("finish_reason") or finish
+                        if delta:
+                            chunks += 1
+                            if first_token_s is None:
+                                first_token_s = time.perf_counter() - started
+                            text += delta
+                            yield delta
+        except httpx.ConnectError as exc:
+            raise EndpointError(f"cannot connect to {self.endpoint}: the server is down or unreachable ({exc})") from None
+        except httpx.TimeoutException as exc:
+            if not text:
+                raise EndpointError(f"{self.endpoint} did not answer within {self.options.read_timeout_s:g} s "
+                                    f"({type(exc).__name__})") from None
+            cut_reason = f"the server went silent for {self.options.read_timeout_s:g} s mid-stream"
+        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            if not text:
+                raise EndpointError(f"the connection to {self.endpoint} broke before any text ({exc})") from None
+            cut_reason = f"the stream was cut mid-way ({type(exc).__name__})"
+        if cut_reason is None and finish is None:
+            if not text:
+                raise EndpointError(f"{self.endpoint} sent an empty reply")
+            cut_reason = "the stream ended without a finish reason"
+        if finish == "length":
+            cut_reason = f"reached max_tokens ({self.options.max_tokens})"
+        details = {"endpoint": self.endpoint, "served model": self.model}
+        output_tokens = (usage or {}).get("completion_tokens")
+        if output_tokens is None:
+            # Servers send about one token per chunk; the column says the figure is a count of chunks.
+            details["tokens"] = f"no usage from the server: {chunks} stream chunks counted instead"
+            output_tokens = chunks
+        if cut_reason:
+            details["cut"] = cut_reason
+        yield EngineOutput(text=text, output_tokens=output_tokens, cut=cut_reason is not None,
+                           extra={"details": details, "first_token_s": first_token_s,
+                                  "input_tokens": (usage or {}).get("prompt_tokens")})
+
+
+def _sse_chunks(lines: Iterator[str]) -> Iterator[dict]:
+    """JSON objects from `data:` lines; `[DONE]` ends the stream (some servers never send it)."""
+    for line in lines:
+        if not line.startswith("data:"):
+            continue
+        data = line[5:].strip()
+        if data == "[DONE]":
+            return
+        if data:
+            try:
+                yield json.loads(data)
+            except ValueError:
+                raise EndpointError(f"the server sent a malformed stream line: {data[:120]}") from None
