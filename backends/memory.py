@@ -35,6 +35,13 @@ def cuda_allocated_mb() -> float | None:
     return None if cuda is None else cuda.memory_allocated() / 2**20
 
 
+def empty_cuda_cache() -> None:
+    """Hand the allocator's cached blocks back to the driver (after a model's tensors were dropped)."""
+    cuda = _torch_cuda()
+    if cuda is not None:
+        cuda.empty_cache()
+
+
 def cuda_total_mb() -> float | None:
     """The first GPU's total memory from NVML, without importing torch; None without a GPU or NVML."""
     try:

@@ -15,7 +15,7 @@ from backends.pool import ModelPool, Progress, Result
 from benchmarks.metrics import char_diff
 from ui import charts
 from ui.arena_run import ArenaRun
-from ui.i18n import language_from_header, memory_label, text
+from ui.i18n import memory_label, request_language, text
 from ui.overlay import draw_boxes
 
 UI_UPDATE_INTERVAL_S = 0.15  # streaming text is batched: each yield re-renders every column
@@ -210,8 +210,7 @@ class ArenaTab:
         refresh.click(self.refresh_status, outputs=[self.status_table], api_visibility="private")
 
     def _language(self, request: gr.Request | None) -> str:
-        header = request.headers.get("accept-language") if request is not None else None
-        return language_from_header(header, self.forced_language)
+        return request_language(request, self.forced_language)
 
     def refresh_status(self, request: gr.Request):
         return self._status_frame(self._language(request))

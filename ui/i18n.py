@@ -219,6 +219,12 @@ def memory_label(lang: str, label: str) -> str:
     return STRINGS.get(lang, {}).get(label, label)
 
 
+def request_language(request, forced: str = "auto") -> str:
+    """The language for a Gradio request: forced, else its Accept-Language header, else English."""
+    header = request.headers.get("accept-language") if request is not None else None
+    return language_from_header(header, forced)
+
+
 def language_from_header(accept_language: str | None, forced: str = "auto") -> str:
     """The UI language: the forced one, else the browser's first supported language, else English."""
     if forced in STRINGS:

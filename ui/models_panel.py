@@ -4,7 +4,7 @@ from __future__ import annotations
 import gradio as gr
 
 from backends.pool import ModelPool, UnloadReport
-from ui.i18n import language_from_header, memory_label, text
+from ui.i18n import memory_label, request_language, text
 
 
 class ModelsPanel:
@@ -30,8 +30,7 @@ class ModelsPanel:
                      api_name="unload_model")
 
     def _language(self, request: gr.Request | None) -> str:
-        header = request.headers.get("accept-language") if request is not None else None
-        return language_from_header(header, self.forced_language)
+        return request_language(request, self.forced_language)
 
     def refresh(self, request: gr.Request = None):
         import pandas as pd

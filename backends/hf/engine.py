@@ -141,9 +141,7 @@ class TransformersEngine(Engine):
             self._generate_thread = None
         self.model = self.processor = None
         gc.collect()
-        torch = __import__("sys").modules.get("torch")
-        if torch is not None and torch.cuda.is_available():
-            torch.cuda.empty_cache()
+        memory.empty_cuda_cache()
 
     # ----- requests -----
     def prompt_for(self, request: OcrRequest) -> str:
