@@ -81,6 +81,10 @@ class Engine:
         """Yield text deltas as they are produced, then exactly one EngineOutput."""
         raise NotImplementedError
 
+    def load_progress(self) -> str:
+        """What a long `load` is doing now (e.g. "starting the server: 40 s"), read from another thread."""
+        return ""
+
     def unload(self) -> None:
         """Release what `load` took. The pool drops its reference afterwards."""
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 EngineName = Literal["tesseract", "rapidocr", "transformers", "vllm", "openai"]
-Task = Literal["ocr", "chat", "fields"]
+Task = Literal["ocr", "layout", "chat", "fields"]
 
 
 class ConfigError(ValueError):
@@ -55,7 +55,9 @@ class ModelEntry(BaseModel):
 
     @property
     def runs_in_worker(self) -> bool:
-        return self.isolate or self.environment is not None
+        # vLLM in-process keeps the card until its process ends: always a worker of its own.
+        in_process_vllm = self.engine == "vllm" and self.options.get("mode") == "in_process"
+        return self.isolate or self.environment is not None or in_process_vllm
 
     @model_validator(mode="after")
     def _remote_code_needs_pinned_revision(self) -> "ModelEntry":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Iterable
 
 import psutil
 
@@ -58,7 +59,12 @@ def cuda_total_mb() -> float | None:
 
 def nvml_process_mb(pid: int | None = None) -> float | None:
     """GPU memory NVML attributes to one process (all GPUs); None where NVML cannot say."""
-    pid = pid or os.getpid()
+    return nvml_processes_mb([pid or os.getpid()])
+
+
+def nvml_processes_mb(pids: Iterable[int]) -> float | None:
+    """GPU memory NVML attributes to these processes together (all GPUs); None where NVML cannot say."""
+    wanted = set(pids)
     try:
         import pynvml
 
@@ -68,13 +74,24 @@ def nvml_process_mb(pid: int | None = None) -> float | None:
             for index in range(pynvml.nvmlDeviceGetCount()):
                 handle = pynvml.nvmlDeviceGetHandleByIndex(index)
                 for proc in pynvml.nvmlDeviceGetComputeRunningProcesses(handle):
-                    if proc.pid == pid and proc.usedGpuMemory:
+                    if proc.pid in wanted and proc.usedGpuMemory:
                         used += proc.usedGpuMemory
             return used / 2**20 if used else None
         finally:
             pynvml.nvmlShutdown()
     except Exception:
         return None
+
+
+def processes_rss_mb(pids: Iterable[int]) -> float:
+    """RSS of several processes together; ones that already exited count as zero."""
+    total = 0
+    for pid in pids:
+        try:
+            total += psutil.Process(pid).memory_info().rss
+        except psutil.Error:
+            pass
+    return total / 2**20
 
 
 def memory_budget_mb(configured: float | None) -> float:

@@ -18,16 +18,21 @@ from pydantic import BaseModel, ConfigDict, Field
 from backends.base import Availability, Engine, EngineOutput, OcrRequest
 
 
-class OpenAIOptions(BaseModel):
+class RequestShaping(BaseModel):
+    """How a model wants its request: shared by the OpenAI-compatible and the vLLM engines."""
+
     model_config = ConfigDict(extra="forbid")
 
-    model: str | None = None  # the served model name; defaults to the entry's `weights`
-    api_key_env: str | None = None  # the NAME of an environment variable holding the key, never the key
     prompt_prefix: str = ""  # e.g. dots.ocr's "<|img|><|imgpad|><|endofimg|>"
     temperature: float = Field(default=0.0, ge=0)
     top_p: float | None = Field(default=None, gt=0, le=1)
     max_tokens: int = Field(default=2048, ge=1)
     extra_body: dict[str, Any] = {}  # merged into the request (vLLM: vllm_xargs, skip_special_tokens…)
+
+
+class OpenAIOptions(RequestShaping):
+    model: str | None = None  # the served model name; defaults to the entry's `weights`
+    api_key_env: str | None = None  # the NAME of an environment variable holding the key, never the key
     image_format: Literal["png", "jpeg"] = "png"
     connect_timeout_s: float = Field(default=5.0, gt=0)
     read_timeout_s: float = Field(default=120.0, gt=0)  # the longest silence between two chunks
@@ -45,14 +50,19 @@ def image_data_url(image, fmt: str = "png") -> str:
     return f"data:image/{fmt};base64,{base64.b64encode(buffer.getvalue()).decode('ascii')}"
 
 
+def chat_messages(image_url: str, text: str) -> list[dict[str, Any]]:
+    """One user turn: the image first, then the text (the order the OCR models' recipes use)."""
+    return [{"role": "user", "content": [
+        {"type": "image_url", "image_url": {"url": image_url}},
+        {"type": "text", "text": text},
+    ]}]
+
+
 def build_payload(options: OpenAIOptions, model: str, prompt: str, image) -> dict[str, Any]:
     """The chat-completions request: one user turn with the image, then the (prefixed) prompt."""
     payload: dict[str, Any] = {
         "model": model,
-        "messages": [{"role": "user", "content": [
-            {"type": "image_url", "image_url": {"url": image_data_url(image, options.image_format)}},
-            {"type": "text", "text": options.prompt_prefix + prompt},
-        ]}],
+        "messages": chat_messages(image_data_url(image, options.image_format), options.prompt_prefix + prompt),
         "stream": True,
         "stream_options": {"include_usage": True},
         "temperature": options.temperature,
@@ -64,15 +74,19 @@ def build_payload(options: OpenAIOptions, model: str, prompt: str, image) -> dic
     return payload
 
 
-def describe_http_error(status: int, body: str, model: str, key_env: str | None) -> str:
+def describe_http_error(status: int, body: str, model: str, key_env: str | None, image_size: tuple[int, int]) -> str:
     snippet = " ".join(body.split())[:300]
     if status == 401 or status == 403:
         where = f"the key in ${key_env}" if key_env else "no API key is configured (options.api_key_env)"
         return f"the server refused the request ({status}): check the API key; {where}. {snippet}".strip()
-    if status == 404 or (status == 400 and "model" in snippet.lower()):
+    # vLLM answers 404 for an unknown model; others 400 with the name (or the word "model") in the message.
+    if status == 404 or (status == 400 and ("model" in snippet.lower() or model.lower() in snippet.lower())):
         return f"the server does not serve a model named '{model}' ({status}): {snippet}"
     if status >= 500:
-        return f"server error {status}: {snippet or 'no details'}"
+        # Servers often hide the cause (a plain "Internal Server Error"); the image is the usual suspect.
+        width, height = image_size
+        return (f"server error {status} on this {width}×{height} px image: {snippet or 'no details'} "
+                "(the server's log has the cause)")
     return f"the server rejected the request ({status}): {snippet}"
 
 
@@ -131,7 +145,7 @@ class OpenAIEngine(Engine):
                 if response.status_code >= 400:
                     body = response.read().decode("utf-8", "replace")
                     raise EndpointError(describe_http_error(response.status_code, body, self.model,
-                                                            self.options.api_key_env))
+                                                            self.options.api_key_env, request.image.size))
                 for chunk in _sse_chunks(response.iter_lines()):
                     usage = chunk.get("usage") or usage
                     for choice in chunk.get("choices") or []:

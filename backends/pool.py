@@ -17,6 +17,7 @@ from typing import Callable, Iterable, Iterator
 from backends import memory, registry, weights
 from backends.base import Availability, Box, Engine, EngineOutput, OcrRequest, Status
 from backends.config import ArenaConfig, ModelEntry
+from backends.vllm.shares import card_share_refusals
 
 
 @dataclass
@@ -47,11 +48,13 @@ class Result:
 
 @dataclass
 class Progress:
-    """A model's state while it works: `loading`, or `running` with the text streamed so far."""
+    """A model's state while it works: `loading` (with what the load is doing), or `running` with the text
+    streamed so far."""
 
     key: str
     phase: str
     text: str = ""
+    note: str = ""
 
 
 Event = Progress | Result
@@ -191,6 +194,10 @@ class ModelPool:
         except KeyError as exc:
             yield Result(key, key, Status.UNAVAILABLE, message=str(exc.args[0]))
             return
+        if request.task not in entry.tasks:
+            yield Result(key, entry.name, Status.UNAVAILABLE, message=(
+                f"this model does not offer the '{request.task}' task (its tasks: {', '.join(entry.tasks)})"))
+            return
         status = self.availability(key)
         if not status.ok:
             yield Result(key, entry.name, Status.UNAVAILABLE, message=status.message)
@@ -218,7 +225,7 @@ class ModelPool:
                 started = time.perf_counter()
                 try:
                     engine = self._create_engine(entry)
-                    engine.load()
+                    yield from _load_with_progress(key, engine)
                 except Exception as exc:
                     yield Result(key, entry.name, Status.ERROR, message=f"failed to load: {_describe(exc)}",
                                  details=details)
@@ -277,6 +284,10 @@ class ModelPool:
         whose model failed, was unavailable or ran past its timeout.
         """
         keys = list(dict.fromkeys(keys))
+        refused = self._refuse_over_card(keys)
+        for key, result in refused.items():
+            yield key, result
+        keys = [k for k in keys if k not in refused]
         events: queue.Queue[tuple[str, Event]] = queue.Queue()
         start = time.monotonic()
         deadlines = {k: start + (self.config.timeout_for(k) if k in self.config.keys() else 0) for k in keys}
@@ -311,6 +322,14 @@ class ModelPool:
                 pending.discard(key)
             yield key, event
 
+    def _refuse_over_card(self, keys: list[str]) -> dict[str, Result]:
+        """vLLM models reserve their share of the GPU at start: a selection whose shares exceed the card is
+        refused up front, naming the models to deselect, instead of failing one server start at a time."""
+        entries = [self.config.get(k) for k in keys if k in self.config.keys()]
+        refusals = card_share_refusals(entries)
+        return {key: Result(key, self.config.get(key).name, Status.UNAVAILABLE, message=message)
+                for key, message in refusals.items()}
+
     def _timed_out(self, key: str, text: str) -> Result:
         entry = self.config.get(key)
         with self._slots_guard:
@@ -323,6 +342,29 @@ class ModelPool:
         seconds = self.config.timeout_for(key)
         return Result(key, entry.name, Status.TIMEOUT, text=text,
                       message=f"no result within {seconds:g} s (timeout_s in config.yaml); the model was reset")
+
+
+def _load_with_progress(key: str, engine: Engine, poll_s: float = 0.5) -> Iterator[Progress]:
+    """Run `engine.load()` in a helper thread, yielding what it reports (a server start takes minutes)."""
+    failure: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            engine.load()
+        except BaseException as exc:  # re-raised in the pool's thread below
+            failure.append(exc)
+
+    loader = threading.Thread(target=load, name=f"load-{key}", daemon=True)
+    loader.start()
+    shown = ""
+    while loader.is_alive():
+        loader.join(poll_s)
+        note = engine.load_progress()
+        if note and note != shown:
+            shown = note
+            yield Progress(key, "loading", note=note)
+    if failure:
+        raise failure[0]
 
 
 def _describe(exc: BaseException) -> str:

@@ -17,11 +17,7 @@ ENGINE_CLASSES: dict[str, str] = {
     "rapidocr": "backends.rapid:RapidOcrEngine",
     "transformers": "backends.hf.engine:TransformersEngine",
     "openai": "backends.openai_engine:OpenAIEngine",
-}
-
-# Engines whose integration is not in this version yet, with the Python packages they will need.
-PLANNED_ENGINES: dict[str, tuple[str, ...]] = {
-    "vllm": ("vllm",),
+    "vllm": "backends.vllm.engine:VllmEngine",
 }
 
 
@@ -35,9 +31,7 @@ def engine_class(engine: str) -> type[Engine]:
 
 
 def options_model(engine: str) -> type[BaseModel]:
-    if engine in ENGINE_CLASSES:
-        return getattr(engine_class(engine), "Options", FreeOptions)
-    return FreeOptions
+    return getattr(engine_class(engine), "Options", FreeOptions)
 
 
 def validate_options(entry: ModelEntry) -> BaseModel:
@@ -58,27 +52,15 @@ def availability(entry: ModelEntry) -> Availability:
         if not status.ok:
             return status
         return weights_availability(entry.key, entry.weights, entry.revision) if entry.weights else status
-    if entry.engine in ENGINE_CLASSES:
-        cls = engine_class(entry.engine)
-        missing = _missing_packages(getattr(cls, "requires", ()))
-        if missing:
-            return Availability(
-                False,
-                f"engine not installed: the {entry.engine} engine needs {', '.join(missing)}.",
-                "See the README's 'What runs where' section.",
-            )
-        return cls.availability(entry)
-    missing = _missing_packages(PLANNED_ENGINES.get(entry.engine, ()))
+    cls = engine_class(entry.engine)
+    missing = _missing_packages(getattr(cls, "requires", ()))
     if missing:
         return Availability(
             False,
             f"engine not installed: the {entry.engine} engine needs {', '.join(missing)}.",
             "See the README's 'What runs where' section.",
         )
-    weights = weights_availability(entry.key, entry.weights, entry.revision) if entry.engine != "openai" else None
-    if weights is not None and not weights.ok:
-        return weights
-    return Availability(False, f"the {entry.engine} engine is not part of this version of the arena yet.")
+    return cls.availability(entry)
 
 
 def create_engine(entry: ModelEntry) -> Engine:
@@ -87,6 +69,11 @@ def create_engine(entry: ModelEntry) -> Engine:
         from backends.worker import WorkerEngine
 
         return WorkerEngine(entry)
+    return create_local_engine(entry)
+
+
+def create_local_engine(entry: ModelEntry) -> Engine:
+    """The engine itself, in this process (a worker process calls this for its entry)."""
     cls = engine_class(entry.engine)
     options = validate_options(entry)
     if hasattr(cls, "from_entry"):

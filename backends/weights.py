@@ -135,6 +135,14 @@ def expected_memory_mb(entry: Any, on_gpu: bool) -> float | None:
         return float(entry.memory_mb)
     if entry.engine in ENGINES_WITHOUT_WEIGHTS or not entry.weights:
         return None
+    if entry.engine == "vllm" and on_gpu:
+        # vLLM reserves its share of the card at start, whatever the weights weigh.
+        from backends.memory import cuda_total_mb
+        from backends.vllm.args import VllmOptions
+
+        card = cuda_total_mb()
+        if card:
+            return VllmOptions.model_validate(entry.options).gpu_memory_utilization * card
     folder = local_weights_dir(entry.weights, entry.revision)
     if folder is None:
         return None

@@ -287,7 +287,11 @@ class WorkerEngine(Engine):
     def interpreter(self) -> Path:
         if self.entry.environment is not None:
             return self.entry.environment.python()
-        return Path(sys.executable)
+        # An engine may know a better interpreter for itself (vLLM: the arena's vLLM environment).
+        from backends.registry import engine_class
+
+        chosen = getattr(engine_class(self.entry.engine), "worker_python", lambda entry: None)(self.entry)
+        return Path(chosen) if chosen else Path(sys.executable)
 
     @property
     def pid(self) -> int | None:
@@ -530,9 +534,9 @@ def _serve(conn: Connection) -> None:
                 return
             if op == "load":
                 try:
-                    from backends.registry import create_engine
+                    from backends.registry import create_local_engine
 
-                    created = create_engine(ModelEntry.model_validate(message["entry"]))
+                    created = create_local_engine(ModelEntry.model_validate(message["entry"]))
                     created.load()
                     engine = created
                 except Exception as exc:

@@ -72,7 +72,7 @@ def test_list_shows_every_shipped_model_with_an_honest_status(hf_home):
     assert row(result.stdout, "tesseract").split()[:3] == ["tesseract", "tesseract", "yes"]
     assert "Run: python launch.py download qwen_vl_2b" in row(result.stdout, "qwen_vl_2b")
     assert " missing " in row(result.stdout, "qwen_vl_2b")
-    assert "engine not installed: the vllm engine needs vllm" in row(result.stdout, "dots_ocr")
+    assert "vLLM is not installed" in row(result.stdout, "dots_ocr")
     assert result.stdout.startswith("Memory budget: ")
 
 

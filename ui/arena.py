@@ -22,6 +22,7 @@ UI_UPDATE_INTERVAL_S = 0.15  # streaming text is batched: each yield re-renders 
 # Symbols that DejaVu has, so they render on a bare Linux box too (colour emoji often do not).
 STATUS_ICONS = {"queued": "…", "loading": "…", "running": "…", "ok": "✓", "error": "✗", "unavailable": "⚠",
                 "timeout": "✗"}
+ARENA_TASKS = ("ocr", "layout")  # what one image and no question can ask of every model
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 
@@ -64,9 +65,11 @@ def diff_colours(lang: str) -> dict[str, str]:
     return {text(lang, "diff_missing"): "red", text(lang, "diff_extra"): "green"}
 
 
-def _header(name: str, state: str, lang: str, cut: bool = False) -> str:
+def _header(name: str, state: str, lang: str, cut: bool = False, note: str = "") -> str:
     label = text(lang, f"st_{state}") + (f" · {text(lang, 'st_cut')}" if cut else "")
-    return f"### {name}\n{STATUS_ICONS.get(state, '')} {label}"
+    # A long load (a server starting) says what it is doing; engines report it in English.
+    note = f"\n\n<small>{note}</small>" if note else ""
+    return f"### {name}\n{STATUS_ICONS.get(state, '')} {label}{note}"
 
 
 def _metrics_line(result: Result, lang: str) -> str:
@@ -121,6 +124,8 @@ class ArenaTab:
             with gr.Column(scale=1, min_width=320):
                 self.models = gr.CheckboxGroup(choices=choices, value=settings.default_models,
                                                label=i18n("ar_models"), elem_id="arena-models")
+                self.task = gr.Radio(choices=[(i18n(f"task_{t}"), t) for t in ARENA_TASKS],
+                                     value="ocr", label=i18n("ar_task"), elem_id="arena-task")
                 self.ground_truth = gr.Textbox(label=i18n("ar_ground_truth"), lines=4, elem_id="arena-truth")
                 self.run_button = gr.Button(i18n("ar_run"), variant="primary", elem_id="arena-run")
                 self.run_status = gr.Markdown(elem_id="arena-run-status")
@@ -199,7 +204,8 @@ class ArenaTab:
 
     def _wire(self, refresh: gr.Button) -> None:
         self.run_button.click(
-            self.run_arena, inputs=[self.document, self.models, self.ground_truth], outputs=self._outputs(),
+            self.run_arena, inputs=[self.document, self.models, self.ground_truth, self.task],
+            outputs=self._outputs(),
             api_name="run_arena", concurrency_limit=self.config.app.concurrency_limit, concurrency_id="arena",
         ).then(self.show_run_files, inputs=[self.last_run], outputs=[self.overlays, self.export_files],
                api_visibility="private")
@@ -228,7 +234,7 @@ class ArenaTab:
             return None
 
     def run_arena(self, document: str | None, models: list[str] | None, ground_truth: str | None,
-                  request: gr.Request = None):
+                  task: str | None = "ocr", request: gr.Request = None):
         """Run the selected models on the document concurrently, streaming each column as it fills."""
         lang = self._language(request)
         if not document:
@@ -243,14 +249,17 @@ class ArenaTab:
         except DocumentError as exc:
             raise gr.Error(str(exc)) from None
 
-        run = ArenaRun(document=Path(document).name, ground_truth=ground_truth or "")
-        live: dict[str, tuple[str, str]] = {k: ("queued", "") for k in selected}  # key -> (state, text so far)
+        task = task or "ocr"
+        if task not in ARENA_TASKS:
+            raise gr.Error(text(lang, "err_task").format(task=task, tasks=", ".join(ARENA_TASKS)))
+        run = ArenaRun(document=Path(document).name, ground_truth=ground_truth or "", task=task)
+        live: dict[str, Progress] = {k: Progress(k, "queued") for k in selected}
         started = time.perf_counter()
         yield self._first_render(run, selected, lang)
         last_yield = time.perf_counter()
-        for key, event in self.pool.run_many(selected, OcrRequest(image=image)):
+        for key, event in self.pool.run_many(selected, OcrRequest(image=image, task=task)):
             if isinstance(event, Progress):
-                live[key] = (event.phase, event.text)
+                live[key] = event
             else:
                 run.results[key] = event
             if len(run.results) == len(selected):
@@ -282,8 +291,8 @@ class ArenaTab:
                 continue
             result = run.results.get(column.key)
             if result is None:
-                state, partial = live[column.key]
-                columns += [_header(column.name, state, lang), partial, "", None]
+                progress = live[column.key]
+                columns += [_header(column.name, progress.phase, lang, note=progress.note), progress.text, "", None]
             else:
                 columns += [*_result_cells(column, result, lang), None]
         return [None] * 5 + [status, None] + columns

@@ -19,6 +19,7 @@ from ui.i18n import text
 class ArenaRun:
     document: str
     ground_truth: str = ""
+    task: str = "ocr"
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     started_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     results: dict[str, Result] = field(default_factory=dict)
@@ -77,6 +78,7 @@ class ArenaRun:
             "run_id": self.run_id,
             "started_at": self.started_at,
             "document": self.document,
+            "task": self.task,
             "ground_truth": self.ground_truth or None,
             "models": [
                 {**row, "text": self.results[row["key"]].text,

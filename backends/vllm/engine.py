@@ -1,0 +1,141 @@
+"""The `vllm` engine: a managed `vllm serve` per model (mode: serve), or `vllm.LLM` in a worker (mode: in_process).
+
+Serve mode starts the server on the first request (waiting on `/health`, with progress), streams through the
+OpenAI-compatible engine, and stops the server, children included, on unload and when the app exits.
+"""
+from __future__ import annotations
+
+import atexit
+import importlib.util
+import shutil
+from pathlib import Path
+from typing import Iterator
+
+from backends.base import Availability, Engine, EngineOutput, OcrRequest
+from backends.config import ModelEntry
+from backends.openai_engine import OpenAIEngine, OpenAIOptions, RequestShaping
+from backends.vllm.args import (VLLM_ENVIRONMENT, VllmOptions, default_serve_command, describe_command,
+                                serve_command, served_model_name)
+from backends.vllm.server import ManagedServer, free_port
+
+INSTALL_HINT = ("See the README's 'Run on a GPU box': python3 -m venv envs/vllm && "
+                "envs/vllm/bin/pip install -r requirements-gpu.txt")
+
+
+class VllmEngine(Engine):
+    """Dispatches on `options.mode`; the availability check covers both modes."""
+
+    Options = VllmOptions
+
+    @classmethod
+    def from_entry(cls, entry: ModelEntry, options: VllmOptions) -> Engine:
+        if options.mode == "in_process":
+            from backends.vllm.in_process import VllmInProcessEngine
+
+            return VllmInProcessEngine(entry, options)
+        return VllmServerEngine(entry, options)
+
+    @classmethod
+    def availability(cls, entry: ModelEntry) -> Availability:
+        from backends.weights import weights_availability
+
+        options = VllmOptions.model_validate(entry.options)
+        if options.mode == "serve":
+            command = options.serve_command or default_serve_command()
+            if command is None:
+                return Availability(False, "vLLM is not installed (it runs on a Linux box with an NVIDIA GPU).",
+                                    INSTALL_HINT)
+            if shutil.which(command[0]) is None:
+                return Availability(False, f"the server command '{command[0]}' (serve_command in config.yaml) "
+                                           "was not found.")
+        elif worker_python(entry) is None:
+            return Availability(False, "vLLM is not installed for the in-process mode.", INSTALL_HINT)
+        return weights_availability(entry.key, entry.weights, entry.revision)
+
+    @classmethod
+    def worker_python(cls, entry: ModelEntry) -> Path | None:
+        return worker_python(entry)
+
+
+def worker_python(entry: ModelEntry) -> Path | None:
+    """The interpreter that can import vLLM: the arena's vLLM environment, else this one; None if neither can."""
+    import sys
+
+    in_environment = VLLM_ENVIRONMENT / "bin" / "python"
+    if in_environment.exists():
+        return in_environment
+    return Path(sys.executable) if importlib.util.find_spec("vllm") is not None else None
+
+
+def request_options(options: VllmOptions) -> OpenAIOptions:
+    """The HTTP client's options: the same request shaping, the server's read timeout."""
+    shaping = {name: getattr(options, name) for name in RequestShaping.model_fields}
+    return OpenAIOptions(**shaping, read_timeout_s=options.read_timeout_s, connect_retries=0)
+
+
+class VllmServerEngine(Engine):
+    def __init__(self, entry: ModelEntry, options: VllmOptions):
+        super().__init__(entry.key, options)
+        self.entry = entry
+        self.server: ManagedServer | None = None
+        self.client: OpenAIEngine | None = None
+        self._progress = ""
+        self._startup_s: float | None = None
+
+    def load(self) -> None:
+        options = self.options
+        port = options.port or free_port(options.host)
+        command = serve_command(self.entry, options, port)
+        self.server = ManagedServer(self.key, command, host=options.host, port=port)
+        self._progress = f"starting: {describe_command(command)}"
+        self.server.start()
+        atexit.register(self.unload)  # a normal exit stops the server too; the guard covers the rest
+        try:
+            self._startup_s = self.server.wait_until_healthy(options.startup_timeout_s, self._set_progress)
+        except Exception:
+            self.unload()
+            raise
+        self.client = OpenAIEngine(self.key, request_options(options), endpoint=f"{self.server.base_url}/v1",
+                                   model=served_model_name(self.entry), prompts=self.entry.prompts)
+        self.client.load()
+
+    def _set_progress(self, message: str) -> None:
+        self._progress = message
+
+    def load_progress(self) -> str:
+        return self._progress
+
+    def stream(self, request: OcrRequest) -> Iterator[str | EngineOutput]:
+        assert self.client is not None and self.server is not None, "stream() before load()"
+        for item in self.client.stream(request):
+            if isinstance(item, EngineOutput):
+                details = item.extra.setdefault("details", {})
+                details["server"] = f"managed vllm serve, pid {self.server.pid}, {self.server.base_url}"
+                details["server log"] = str(self.server.log_path)
+                if self._startup_s is not None:
+                    details["server start"] = f"{self._startup_s:.1f} s to healthy"
+                if "kv_cache_tokens" in self.server.facts:
+                    details["KV cache"] = f"{self.server.facts['kv_cache_tokens']:,.0f} tokens"
+                item.extra["memory_mb"] = self.server.memory_readings(self.options.gpu_memory_utilization)
+            yield item
+
+    def healthy(self) -> bool:
+        return self.server is not None and self.server.alive()
+
+    def unload(self) -> None:
+        atexit.unregister(self.unload)
+        if self.client is not None:
+            self.client.unload()
+            self.client = None
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    def memory_mb(self) -> float | None:
+        """What counts against the memory budget: the card share vLLM reserves, or the servers' RSS on a CPU."""
+        if self.server is None:
+            return None
+        readings = self.server.memory_readings(self.options.gpu_memory_utilization)
+        return (readings.get("vLLM reservation (gpu_memory_utilization × card)")
+                or readings.get("RSS (server processes)"))
+
