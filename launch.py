@@ -34,7 +34,6 @@ ENGINE_PACKAGES: dict[str, tuple[str, ...]] = {
     "tesseract": ("tesserocr",),
     "rapidocr": ("rapidocr", "onnxruntime"),
     "transformers": ("torch", "transformers"),
-    "vllm": ("vllm",),
     "openai": ("httpx",),
 }
 
@@ -63,6 +62,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     env = commands.add_parser("env", help="create a model's own Python environment (models with `environment`)")
     env.add_argument("key", metavar="KEY")
     env.add_argument("--recreate", action="store_true", help="start from an empty environment (after removing pins)")
+    server = commands.add_parser(
+        "serve-command", help="print the `vllm serve` command line for a vLLM model, to run on another machine",
+        description="Print the `vllm serve` command line a vLLM model's config entry makes, for a GPU box of its "
+                    "own, and the config entry that points this arena at it (engine: openai).")
+    server.add_argument("key", metavar="KEY")
+    server.add_argument("--bind", default="0.0.0.0", help="the address the server listens on (default: 0.0.0.0)")
+    server.add_argument("--server-port", type=int, default=8000, help="its port (default: 8000)")
+    server.add_argument("--url", default=None, help="the URL this arena reaches it at (default: http://GPU-HOST:PORT/v1)")
     args = parser.parse_args(argv)
     if args.command == "download" and not args.keys and not args.all:
         download.error("name one or more model keys, or --all")
@@ -120,6 +127,14 @@ def engine_installed(entry: ModelEntry) -> tuple[bool, str]:
     """(installed, label): the engine's packages in this interpreter, or the model's own environment."""
     if entry.environment is not None:
         return _environment_status(entry).ok, "env"
+    if entry.engine == "vllm":
+        # vLLM lives in its own environment (envs/vllm) or on PATH, not necessarily in this interpreter.
+        from backends.vllm.args import VllmOptions, default_serve_command
+        from backends.vllm.engine import worker_python
+
+        in_process = VllmOptions.model_validate(entry.options).mode == "in_process"
+        found = worker_python(entry) if in_process else (entry.options.get("serve_command") or default_serve_command())
+        return found is not None, "" if found else "missing vllm"
     missing = [p for p in ENGINE_PACKAGES.get(entry.engine, ()) if importlib.util.find_spec(p) is None]
     return not missing, ("missing " + ", ".join(missing)) if missing else ""
 
@@ -354,6 +369,36 @@ def create_env(config: ArenaConfig, key: str, recreate: bool = False) -> int:
     return 0
 
 
+def print_serve_command(config: ArenaConfig, key: str, bind: str, port: int, url: str | None) -> int:
+    """The command for a model's own server elsewhere, and the entry that makes this arena its client."""
+    import yaml
+
+    from backends.vllm.args import VllmOptions, describe_command, serve_command, served_model_name
+    from backends.vllm.engine import request_options
+
+    try:
+        entry = config.get(key)
+    except KeyError:
+        print(f"{key}: no such model in the config. Known keys: {', '.join(config.keys())}", file=sys.stderr)
+        return 1
+    if entry.engine != "vllm":
+        vllm_keys = [m.key for m in config.models if m.engine == "vllm"]
+        print(f"{key}: not a vLLM model (engine: {entry.engine}). vLLM models: {', '.join(vllm_keys)}", file=sys.stderr)
+        return 1
+    options = VllmOptions.model_validate(entry.options).model_copy(update={"serve_command": ["vllm", "serve"],
+                                                                            "host": bind})
+    print(f"# On the GPU box (vLLM installed from requirements-gpu.txt; tensor parallel: add "
+          f"--tensor-parallel-size N):\n{describe_command(serve_command(entry, options, port))}\n")
+    shaping = request_options(options).model_dump(exclude_defaults=True, exclude={"read_timeout_s", "connect_retries"})
+    remote = {"key": f"{key}_remote", "name": f"{entry.name}, remote", "engine": "openai",
+              "endpoint": url or f"http://GPU-HOST:{port}/v1", "tasks": list(entry.tasks),
+              "languages": list(entry.languages), "prompts": dict(entry.prompts),
+              "options": {"model": served_model_name(entry), **shaping}}
+    print("# In this arena's config.yaml, under models:")
+    print(yaml.safe_dump([remote], allow_unicode=True, sort_keys=False, width=120).rstrip())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
@@ -368,6 +413,8 @@ def main(argv: list[str] | None = None) -> int:
         return download(config, args.keys, every=args.all)
     if args.command == "env":
         return create_env(config, args.key, recreate=args.recreate)
+    if args.command == "serve-command":
+        return print_serve_command(config, args.key, args.bind, args.server_port, args.url)
     serve(config, args)
     return 0
 

@@ -25,6 +25,8 @@ class OcrRequest:
     image: Image.Image
     task: str = "ocr"
     prompt: str | None = None
+    # The image as engines send it over HTTP, by format: encoded once per request, shared by every model in a run.
+    encoded: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass

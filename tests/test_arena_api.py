@@ -51,3 +51,16 @@ def test_bad_inputs_give_clear_errors(client, tmp_path):
         client.predict(handle_file(str(PHOTOTEST)), [], "", api_name="/run_arena")
     with pytest.raises(Exception, match="Upload a document image first"):
         client.predict(None, ["tesseract"], "", api_name="/run_arena")
+
+
+def test_the_layout_task_runs_where_a_model_offers_it_and_says_so_elsewhere(client):
+    report = client.predict(handle_file(str(PHOTOTEST)), ["tesseract", "dots_ocr"], "", "layout",
+                            api_name="/run_arena")[0]
+    assert report["task"] == "layout"
+    models = {m["key"]: m for m in report["models"]}
+    assert models["tesseract"]["status"] == "unavailable"
+    assert "does not offer the 'layout' task (its tasks: ocr)" in models["tesseract"]["message"]
+    # dots.ocr offers it; on this machine it says what it lacks instead.
+    assert models["dots_ocr"]["status"] == "unavailable" and "vLLM is not installed" in models["dots_ocr"]["message"]
+    with pytest.raises(Exception, match="'poetry'.* is not in the list of choices: \\['ocr', 'layout'\\]"):
+        client.predict(handle_file(str(PHOTOTEST)), ["tesseract"], "", "poetry", api_name="/run_arena")

@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
 import pytest
+import yaml
 
 from tests.conftest import ROOT, free_port
 from tests.test_weights import MiB, put_in_hub_cache
@@ -360,3 +361,24 @@ def test_auth_protects_the_app():
     finally:
         process.terminate()
         process.communicate(timeout=30)
+
+
+def test_serve_command_prints_the_server_line_and_a_working_client_entry(hf_home):
+    result = run_cli("serve-command", "dots_ocr", "--url", "http://gpu-7:8000/v1", env=cli_env(hf_home))
+    assert result.returncode == 0, result.stderr
+    command, entry_text = result.stdout.split("# In this arena's config.yaml, under models:\n")
+    assert "vllm serve rednote-hilab/dots.ocr --host 0.0.0.0 --port 8000 --gpu-memory-utilization 0.3" in command
+    assert "--trust-remote-code" in command
+    # The printed entry is valid config and shapes requests as the managed entry does.
+    from backends.config import parse_config
+
+    remote = parse_config({"models": yaml.safe_load(entry_text)}).get("dots_ocr_remote")
+    assert remote.engine == "openai" and remote.endpoint == "http://gpu-7:8000/v1"
+    assert remote.options["model"] == "rednote-hilab/dots.ocr"
+    assert remote.options["prompt_prefix"] == "<|img|><|imgpad|><|endofimg|>"
+    assert remote.options["temperature"] == 0.1 and remote.tasks == ["ocr", "layout"]
+
+
+def test_serve_command_refuses_a_model_that_is_not_on_vllm(hf_home):
+    result = run_cli("serve-command", "tesseract", env=cli_env(hf_home))
+    assert result.returncode == 1 and "not a vLLM model" in result.stderr and "dots_ocr" in result.stderr

@@ -139,9 +139,21 @@ def test_without_usage_the_tokens_are_counted_and_said_so(server):
     assert "no usage from the server" in result.details["tokens"]
 
 
-def test_nothing_listening():
-    result = run_side_by_side(f"http://127.0.0.1:{free_port()}/v1")["remote"]
-    assert result.status == Status.ERROR and "cannot connect" in result.message and "down" in result.message
+def test_nothing_listening_is_said_before_running():
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    result = run_side_by_side(url)["remote"]
+    assert result.status == Status.UNAVAILABLE
+    assert f"no server is reachable at {url} (Connection refused)" in result.message
+
+
+def test_a_server_gone_after_the_check_is_a_clear_column_error():
+    from backends.openai_engine import OpenAIEngine
+
+    engine = OpenAIEngine("remote", OpenAIOptions(connect_timeout_s=1, connect_retries=1),
+                          endpoint=f"http://127.0.0.1:{free_port()}/v1", model="m")
+    engine.load()
+    with pytest.raises(RuntimeError, match="cannot connect to .*: the server is down or unreachable"):
+        list(engine.stream(OcrRequest(Image.new("RGB", (8, 8)))))
 
 
 def test_a_server_that_never_answers_times_out(server):

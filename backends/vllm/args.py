@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field
@@ -56,9 +55,8 @@ def default_serve_command() -> list[str] | None:
 
 
 def serve_command(entry: ModelEntry, options: VllmOptions, port: int) -> list[str]:
-    base = options.serve_command or default_serve_command()
-    if not base:
-        raise RuntimeError("vLLM is not installed (see the README's 'Run on a GPU box')")
+    # Without vLLM here the command is still worth printing: it may be meant for another machine.
+    base = options.serve_command or default_serve_command() or ["vllm", "serve"]
     command = [*base, served_model_name(entry), "--host", options.host, "--port", str(port),
                "--gpu-memory-utilization", f"{options.gpu_memory_utilization:g}"]
     if entry.revision:
@@ -127,9 +125,3 @@ def describe_command(command: list[str]) -> str:
 
     return " ".join(shlex.quote(part) for part in command)
 
-
-def display_path(path: Path) -> str:
-    try:
-        return str(path.relative_to(PROJECT_ROOT))
-    except ValueError:
-        return str(path)

@@ -19,7 +19,7 @@ from backends.vllm.args import (VLLM_ENVIRONMENT, VllmOptions, default_serve_com
 from backends.vllm.server import ManagedServer, free_port
 
 INSTALL_HINT = ("See the README's 'Run on a GPU box': python3 -m venv envs/vllm && "
-                "envs/vllm/bin/pip install -r requirements-gpu.txt")
+                "envs/vllm/bin/pip install -r requirements-gpu.txt.")
 
 
 class VllmEngine(Engine):

@@ -13,7 +13,7 @@ from typing import Iterator
 from backends import memory
 from backends.base import Engine, EngineOutput, OcrRequest
 from backends.config import ModelEntry
-from backends.openai_engine import image_data_url
+from backends.openai_engine import request_image_url
 from backends.vllm.args import VllmOptions, engine_args, request_messages, sampling_params_kwargs
 
 
@@ -38,7 +38,7 @@ class VllmInProcessEngine(Engine):
 
         assert self.llm is not None, "stream() before load()"
         prompt = request.prompt or self.entry.prompts.get(request.task) or "Read all the text in this image."
-        messages = request_messages(self.options, prompt, image_data_url(request.image))
+        messages = request_messages(self.options, prompt, request_image_url(request))
         params = SamplingParams(**sampling_params_kwargs(self.options))
         started = time.perf_counter()
         result = self.llm.chat(messages, params, use_tqdm=False)[0]
