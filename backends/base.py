@@ -97,6 +97,10 @@ class Engine:
     def cancel(self) -> None:
         """Abandon the request in flight, from another thread (after a timeout). No-op where impossible."""
 
+    def process_readings(self) -> dict[str, float]:
+        """Labelled memory of the processes the engine runs outside the app (a worker, a server), in MB."""
+        return {}
+
     def memory_mb(self) -> float | None:
         """What the loaded model holds (VRAM on a GPU, RAM otherwise), for the pool's memory budget."""
         return None

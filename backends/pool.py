@@ -97,9 +97,8 @@ def _memory_readings(engine: Engine | None) -> dict[str, float]:
     allocated = memory.cuda_allocated_mb()
     if allocated is not None:
         readings["CUDA allocated (app process)"] = round(allocated, 1)
-    pid = getattr(engine, "pid", None)
-    if pid:
-        readings["RSS (worker process)"] = round(memory.rss_mb(pid), 1)
+    if engine is not None:
+        readings.update(engine.process_readings())
     return readings
 
 

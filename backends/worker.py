@@ -298,6 +298,12 @@ class WorkerEngine(Engine):
         child = self._child
         return None if child is None else child.pid
 
+    def process_readings(self) -> dict[str, float]:
+        from backends import memory
+
+        pid = self.pid
+        return {RSS_WORKER: round(memory.rss_mb(pid), 1)} if pid else {}
+
     def load(self) -> None:
         with self._lock:
             if self._child is not None:

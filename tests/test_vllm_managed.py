@@ -105,7 +105,8 @@ def test_start_wait_stream_and_stop_leave_no_process(tiny_hf_cache, record):
     assert again["served"].metrics.warm and again["served"].status == Status.OK
 
     report = pool.unload("served")
-    assert report.unloaded
+    assert report.unloaded and report.before_mb["RSS (server processes)"] > 50
+    assert "RSS (server processes)" not in report.after_mb  # nothing of it is left to measure
     assert gone(pids), "a server process outlived its unload"
     assert not listening(port)
 

@@ -131,6 +131,9 @@ class VllmServerEngine(Engine):
             self.server.stop()
             self.server = None
 
+    def process_readings(self) -> dict[str, float]:
+        return {} if self.server is None else self.server.memory_readings(self.options.gpu_memory_utilization)
+
     def memory_mb(self) -> float | None:
         """What counts against the memory budget: the card share vLLM reserves, or the servers' RSS on a CPU."""
         if self.server is None:
