@@ -29,6 +29,9 @@ class RequestShaping(BaseModel):
     top_p: float | None = Field(default=None, gt=0, le=1)
     max_tokens: int = Field(default=2048, ge=1)
     extra_body: dict[str, Any] = {}  # merged into the request (vLLM: vllm_xargs, skip_special_tokens…)
+    # Stop reading when the reply's last N characters are one short unit repeated (dots.ocr can loop on "....."
+    # runs until max_tokens). 0 = off: real tables can repeat a cell for a long way.
+    repetition_guard_chars: int = Field(default=0, ge=0)
 
 
 class OpenAIOptions(RequestShaping):
@@ -158,6 +161,9 @@ class OpenAIEngine(Engine):
         transport = httpx.HTTPTransport(retries=self.options.connect_retries)
         self._client = httpx.Client(base_url=self.endpoint, headers=headers, timeout=timeout, transport=transport)
 
+    def _loop_in(self, text: str) -> tuple[int, int] | None:
+        return repeating_tail(text, self.options.repetition_guard_chars)
+
     def unload(self) -> None:
         if self._client is not None:
             self._client.close()
@@ -187,6 +193,15 @@ class OpenAIEngine(Engine):
                                 first_token_s = time.perf_counter() - started
                             text += delta
                             yield delta
+                    loop = self._loop_in(text)
+                    if loop is not None:
+                        # Leaving the stream closes the connection: vLLM aborts a request whose client left.
+                        start, unit = loop
+                        cut_reason = (f"a loop: {text[start:start + unit]!r} repeated over {len(text) - start:,} "
+                                      "characters; reading stopped and the loop was trimmed")
+                        text = text[:start + unit]
+                        finish = "loop"
+                        break
         except httpx.ConnectError as exc:
             raise EndpointError(f"cannot connect to {self.endpoint}: the server is down or unreachable ({exc})") from None
         except httpx.TimeoutException as exc:
@@ -215,6 +230,21 @@ class OpenAIEngine(Engine):
         yield EngineOutput(text=text, output_tokens=output_tokens, cut=cut_reason is not None,
                            extra={"details": details, "first_token_s": first_token_s,
                                   "input_tokens": (usage or {}).get("prompt_tokens")})
+
+
+def repeating_tail(text: str, run_chars: int, max_unit: int = 32) -> tuple[int, int] | None:
+    """(start, unit length) when the last `run_chars` characters of `text` are one unit of at most `max_unit`
+    characters repeated; `start` is where that repetition begins. None otherwise."""
+    if run_chars <= 0 or len(text) < run_chars:
+        return None
+    tail = text[-run_chars:]
+    for unit in range(1, max_unit + 1):
+        if tail[unit:] == tail[:-unit]:  # periodic with this period
+            start = len(text) - run_chars
+            while start > 0 and text[start - 1] == text[start - 1 + unit]:
+                start -= 1
+            return start, unit
+    return None
 
 
 def _sse_chunks(lines: Iterator[str]) -> Iterator[dict]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -55,6 +56,20 @@ class Behaviour(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "text/event-stream")
             self.end_headers()
             if mode == "empty":
+                return
+            if mode == "loop":
+                # A model stuck on a dot leader: it would go on to max_tokens unless the client leaves.
+                self.server.loop_chunks_sent = 0
+                self.wfile.write(chunk("Contents\n1. Intro"))
+                try:
+                    for _ in range(2000):
+                        self.wfile.write(chunk("....."))
+                        self.wfile.flush()
+                        self.server.loop_chunks_sent += 1
+                        time.sleep(0.002)
+                except OSError:  # the client closed the connection
+                    return
+                self.wfile.write(chunk(finish="length"))
                 return
             for word in ("Hello", " arena", " reader"):
                 self.wfile.write(chunk(word))
@@ -191,3 +206,20 @@ def test_dots_ocr_prefix_and_deepseek_extra_body_shape_the_request():
         "<|img|><|imgpad|><|endofimg|>Extract the text content from this image.")
     assert payload["temperature"] == 0.1 and payload["top_p"] == 0.9
     assert payload["vllm_xargs"] == {"ngram_size": 30, "window_size": 90} and payload["skip_special_tokens"] is False
+
+
+def test_a_looping_reply_is_stopped_trimmed_and_marked_cut(server):
+    server.mode = "loop"
+    result = run_side_by_side(url_of(server), repetition_guard_chars=200)["remote"]
+    assert result.status == Status.OK and result.cut
+    assert result.text == "Contents\n1. Intro."  # the loop trimmed to its first occurrence
+    assert result.details["cut"].startswith("a loop: '.' repeated over ")
+    time.sleep(0.3)
+    assert server.loop_chunks_sent < 200  # the client left early; the server stopped sending
+
+
+def test_without_the_guard_a_loop_runs_to_the_token_limit(server):
+    server.mode = "loop"
+    result = run_side_by_side(url_of(server))["remote"]
+    assert result.cut and result.text.endswith("." * 1000)
+    assert result.details["cut"].startswith("reached max_tokens")
