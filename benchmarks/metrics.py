@@ -1,4 +1,5 @@
-"""Accuracy metrics for OCR output: CER, WER and a character-level diff.
+"""Accuracy metrics for OCR output: CER, WER, normalised edit distance, word F1, field accuracy, and a
+character-level diff.
 
 This is the project's single accuracy code; the arena and the benchmark CLI both use it.
 
@@ -22,6 +23,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
+from typing import Mapping
 
 from rapidfuzz.distance import Levenshtein
 
@@ -81,6 +84,63 @@ def wer(reference: str, hypothesis: str, **normalize_kwargs) -> float:
     ref_words = normalize(reference, **normalize_kwargs).split()
     hyp_words = normalize(hypothesis, **normalize_kwargs).split()
     return _error_rate(Levenshtein.distance(ref_words, hyp_words), len(ref_words), len(hyp_words))
+
+
+def normalized_edit_distance(reference: str, hypothesis: str, **normalize_kwargs) -> float:
+    """Normalised edit distance, in [0, 1].
+
+    NED = (S + D + I) / max(N_ref, N_hyp) over characters of the normalised texts. Unlike CER it is bounded
+    by 1, so one runaway output cannot outweigh the rest of a dataset's mean. Both empty: 0.0.
+    """
+    ref = normalize(reference, **normalize_kwargs)
+    hyp = normalize(hypothesis, **normalize_kwargs)
+    longest = max(len(ref), len(hyp))
+    return Levenshtein.distance(ref, hyp) / longest if longest else 0.0
+
+
+def word_f1(reference: str, hypothesis: str, **normalize_kwargs) -> float:
+    """Order-free word F1, in [0, 1]: fair to multi-column pages read in another column order.
+
+    With R and H the multisets of normalised words, matched = |R ∩ H| (each word counted as often as it
+    occurs in both), precision = matched / |H|, recall = matched / |R|, F1 = 2PR / (P + R).
+    Both empty: 1.0; only one empty: 0.0.
+    """
+    ref = Counter(normalize(reference, **normalize_kwargs).split())
+    hyp = Counter(normalize(hypothesis, **normalize_kwargs).split())
+    if not ref and not hyp:
+        return 1.0
+    matched = sum((ref & hyp).values())
+    if matched == 0:
+        return 0.0
+    precision, recall = matched / sum(hyp.values()), matched / sum(ref.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+def field_matches(fields: Mapping[str, str], hypothesis: str | Mapping[str, str],
+                  **normalize_kwargs) -> dict[str, bool]:
+    """Per ground-truth field: did the model get it?
+
+    Against extracted fields (a mapping) a field matches when the normalised values are equal. Against plain
+    OCR text it matches when its normalised value occurs in the normalised text. Case is folded by default
+    (receipts' ground truth is often upper-case). A field with an empty true value is skipped.
+    """
+    normalize_kwargs.setdefault("casefold", True)
+    text = None if isinstance(hypothesis, Mapping) else normalize(hypothesis, **normalize_kwargs)
+    matches = {}
+    for name, value in fields.items():
+        truth = normalize(str(value), **normalize_kwargs)
+        if not truth:
+            continue
+        if text is None:
+            matches[name] = normalize(str(hypothesis.get(name, "")), **normalize_kwargs) == truth
+        else:
+            matches[name] = truth in text
+    return matches
+
+
+def field_accuracy(matches: Mapping[str, bool]) -> float | None:
+    """The share of fields matched; None when there were none to match."""
+    return sum(matches.values()) / len(matches) if matches else None
 
 
 def char_diff(reference: str, hypothesis: str, **normalize_kwargs) -> list[tuple[str, str | None]]:

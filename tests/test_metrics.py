@@ -138,3 +138,37 @@ def test_char_diff_rebuilds_both_texts(reference, hypothesis):
     assert rebuilt_hypothesis == normalize(hypothesis)
     # runs are merged: no two neighbours share a label
     assert all(a[1] != b[1] for a, b in zip(segments, segments[1:]))
+
+
+def test_normalized_edit_distance_is_bounded_by_the_longer_text():
+    from benchmarks.metrics import normalized_edit_distance as ned
+
+    assert ned("kitten", "sitting") == pytest.approx(3 / 7)  # 3 edits, the longer text has 7 characters
+    assert ned("ab", "ab" * 50) == pytest.approx(98 / 100)  # where CER would be 49.0
+    assert ned("", "") == 0.0 and ned("", "x") == 1.0 and ned("abc", "") == 1.0
+    assert ned("ﬁle", "file") == 0.0  # NFKC, as for CER
+
+
+def test_word_f1_ignores_order_and_counts_repeats():
+    from benchmarks.metrics import word_f1
+
+    assert word_f1("left column right column", "right column left column") == 1.0  # columns swapped
+    # R = {a, b, c, d}, H = {a, b, x}: matched 2, P = 2/3, R = 2/4, F1 = 2·(2/3)(1/2)/(2/3 + 1/2) = 4/7.
+    assert word_f1("a b c d", "a b x") == pytest.approx(4 / 7)
+    # A repeated word matches only as often as the reference has it: P = 1/3, R = 1, F1 = 1/2.
+    assert word_f1("the", "the the the") == pytest.approx(0.5)
+    assert word_f1("", "") == 1.0 and word_f1("a", "") == 0.0 and word_f1("", "a") == 0.0
+    assert word_f1("ёлка", "елка") == 0.0  # ё and е stay distinct
+
+
+def test_field_matches_in_text_and_in_extracted_fields():
+    from benchmarks.metrics import field_accuracy, field_matches
+
+    truth = {"company": "BOOK TA .K (TAMAN DAYA) SDN BHD", "date": "25/12/2018", "total": "9.00", "address": ""}
+    text = "Book Ta .K (Taman Daya) Sdn  Bhd\nDate: 25/12/2018 8:13:39 PM\nTotal 9,00"
+    matches = field_matches(truth, text)
+    assert matches == {"company": True, "date": True, "total": False}  # "9,00" is not "9.00"; empty skipped
+    assert field_accuracy(matches) == pytest.approx(2 / 3)
+    extracted = {"company": "book ta .k (taman daya) sdn bhd", "date": "2018-12-25", "total": "9.00"}
+    assert field_matches(truth, extracted) == {"company": True, "date": False, "total": True}
+    assert field_accuracy({}) is None
