@@ -7,7 +7,9 @@ the model lives in the server's processes.
 """
 from __future__ import annotations
 
+import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -158,9 +160,6 @@ class ManagedServer:
         try:
             code = guard.wait(timeout=grace_s + 5)
         except subprocess.TimeoutExpired:
-            import os
-            import signal
-
             try:
                 os.killpg(guard.pid, signal.SIGKILL)
             except ProcessLookupError:
