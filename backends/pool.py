@@ -186,8 +186,13 @@ class ModelPool:
                     evicted.append(victim)
 
     # ----- running -----
-    def run(self, key: str, request: OcrRequest) -> Iterator[Event]:
-        """Run one model in the calling thread. Yields Progress events, then exactly one Result."""
+    def run(self, key: str, request: OcrRequest, abandoned: threading.Event | None = None) -> Iterator[Event]:
+        """Run one model in the calling thread. Yields Progress events, then exactly one Result.
+
+        `abandoned` is set by run_many when this request ran past its timeout; the engine it loaded or used
+        is then unloaded at the end, even if the timeout struck before the slot existed.
+        """
+        abandoned = abandoned or threading.Event()
         try:
             entry = self.config.get(key)
         except KeyError as exc:
@@ -203,6 +208,10 @@ class ModelPool:
             return
         slot = self._slot(key)
         with slot.lock:
+            if abandoned.is_set():  # timed out while waiting for the lock: nobody reads this any more
+                self._forget(key, slot)
+                yield Result(key, entry.name, Status.TIMEOUT, message="abandoned before it started")
+                return
             details: dict[str, str] = {}
             if slot.engine is not None and not slot.engine.healthy():
                 # Its worker process died (a crash, the OOM killer): start a fresh one.
@@ -229,6 +238,11 @@ class ModelPool:
                     yield Result(key, entry.name, Status.ERROR, message=f"failed to load: {_describe(exc)}",
                                  details=details)
                     return
+                if abandoned.is_set():  # timed out while loading: free it instead of keeping it warm
+                    self._forget(key, slot)
+                    engine.unload()
+                    yield Result(key, entry.name, Status.TIMEOUT, message="abandoned while loading")
+                    return
                 slot.engine, slot.load_s = engine, time.perf_counter() - started
                 # A footprint declared in config wins (it can include activations); else what the engine holds.
                 slot.footprint_mb = entry.memory_mb or engine.memory_mb() or need
@@ -236,8 +250,9 @@ class ModelPool:
             slot.last_used = time.monotonic()
             yield from self._generate(entry, slot.engine, request, metrics, details)
             slot.last_used = time.monotonic()
-            if not self._is_current(key, slot):
-                # This request outlived its timeout and the slot was dropped: free what it still holds.
+            if abandoned.is_set() or not self._is_current(key, slot):
+                # This request outlived its timeout: drop the slot and free what it still holds.
+                self._forget(key, slot)
                 slot.engine.unload()
                 slot.engine = None
 
@@ -291,11 +306,12 @@ class ModelPool:
         start = time.monotonic()
         deadlines = {k: start + (self.config.timeout_for(k) if k in self.config.keys() else 0) for k in keys}
         partial: dict[str, str] = {k: "" for k in keys}
+        abandoned = {k: threading.Event() for k in keys}
         pending = set(keys)
 
         def work(key: str) -> None:
             try:
-                for event in self.run(key, request):
+                for event in self.run(key, request, abandoned[key]):
                     events.put((key, event))
             except Exception as exc:  # run() guards engines; this catches bugs in the pool itself
                 events.put((key, Result(key, key, Status.ERROR, message=_describe(exc))))
@@ -311,6 +327,7 @@ class ModelPool:
                 now = time.monotonic()
                 for key in [k for k in pending if deadlines[k] <= now]:
                     pending.discard(key)
+                    abandoned[key].set()
                     yield key, self._timed_out(key, partial[key])
                 continue
             if key not in pending:

@@ -100,6 +100,25 @@ def test_a_model_past_its_timeout_is_reported_and_the_others_finish(config, page
     assert retry.status == Status.OK and retry.metrics.load_s > 0
 
 
+def test_a_timeout_before_the_model_even_started_leaves_nothing_loaded(config, page):
+    """The deadline can pass while the request is still checking availability, before its slot exists."""
+    from backends.registry import availability
+    raw = config.model_dump()
+    for entry in raw["models"]:
+        if entry["key"] == "tesseract_eng":
+            entry["timeout_s"] = 0.05
+
+    def slow_check(entry):
+        time.sleep(0.5)  # past the deadline before the slot is taken
+        return availability(entry)
+
+    pool = ModelPool(parse_config(raw), check_availability=slow_check)
+    results = dict(pool.run_many(["tesseract_eng"], OcrRequest(page)))
+    assert results["tesseract_eng"].status == Status.TIMEOUT
+    time.sleep(1.5)  # the abandoned thread finishes its check; it must not leave a warm engine behind
+    assert pool.loaded_keys() == []
+
+
 def test_a_model_that_raises_does_not_break_the_others(config, page):
     class Failing(Engine):
         def stream(self, request):
