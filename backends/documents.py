@@ -54,3 +54,45 @@ def display_copy(image: Image.Image, max_side: int = 1600) -> Image.Image:
     copy = image.convert("RGB")
     copy.thumbnail((max_side, max_side))
     return copy
+
+
+def _open_pdf(path: Path):
+    """Open a PDF with pdfium, turning its errors (encrypted, corrupt) into messages for the user."""
+    import pypdfium2 as pdfium  # only documents that are PDFs need it
+
+    if not path.is_file():
+        raise DocumentError(f"File not found: {path.name}")
+    try:
+        return pdfium.PdfDocument(path)
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise DocumentError(f"{path.name} is encrypted (password-protected); save an unlocked copy.") from None
+        raise DocumentError(f"{path.name} is not a readable PDF ({exc}).") from None
+
+
+def pdf_page_count(path: str | Path) -> int:
+    document = _open_pdf(Path(path))
+    try:
+        if len(document) == 0:
+            raise DocumentError(f"{Path(path).name} has no pages.")
+        return len(document)
+    finally:
+        document.close()
+
+
+def render_pdf_page(path: str | Path, index: int, *, dpi: float = 200, max_pixels: int = 60_000_000) -> Image.Image:
+    """Render one page (0-based) to an RGB image at `dpi`."""
+    path = Path(path)
+    document = _open_pdf(path)
+    try:
+        if not 0 <= index < len(document):
+            raise DocumentError(f"{path.name} has {len(document)} pages; there is no page {index + 1}.")
+        page = document[index]
+        width_pt, height_pt = page.get_size()
+        scale = dpi / 72
+        width, height = round(width_pt * scale), round(height_pt * scale)
+        if width * height > max_pixels:
+            raise DocumentError(_too_large(f"{path.name} page {index + 1} at {dpi:g} dpi", width, height, max_pixels))
+        return page.render(scale=scale).to_pil().convert("RGB")
+    finally:
+        document.close()
