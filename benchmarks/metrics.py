@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from dataclasses import asdict, dataclass
 from typing import Mapping
 
 from rapidfuzz.distance import Levenshtein
@@ -46,6 +47,23 @@ def normalize(
     if casefold:
         text = text.casefold()
     return text
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """The normalisation a benchmark or an arena run scores with; recorded with every result."""
+
+    nfkc: bool = True
+    collapse_whitespace: bool = True
+    casefold: bool = False
+
+    def kwargs(self) -> dict[str, bool]:
+        return asdict(self)
+
+    def describe(self) -> str:
+        parts = [name for name, on in (("NFKC", self.nfkc), ("whitespace collapsed", self.collapse_whitespace),
+                                       ("case folded", self.casefold)) if on]
+        return ", ".join(parts) or "none"
 
 
 def _error_rate(edits: int, reference_length: int, hypothesis_length: int) -> float:
@@ -177,6 +195,12 @@ def _append_merged(segments: list[tuple[str, str | None]], text: str, label: str
         segments.append((text, label))
 
 
-def score(reference: str, hypothesis: str) -> dict:
-    """Both error rates with the default normalisation: ``{"cer": ..., "wer": ...}``."""
-    return {"cer": cer(reference, hypothesis), "wer": wer(reference, hypothesis)}
+def score(reference: str, hypothesis: str, normalization: Normalization = Normalization()) -> dict[str, float]:
+    """Every text metric at once: ``{"cer", "wer", "ned", "word_f1"}``. The arena and the benchmark both use it."""
+    options = normalization.kwargs()
+    return {
+        "cer": cer(reference, hypothesis, **options),
+        "wer": wer(reference, hypothesis, **options),
+        "ned": normalized_edit_distance(reference, hypothesis, **options),
+        "word_f1": word_f1(reference, hypothesis, **options),
+    }

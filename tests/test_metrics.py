@@ -2,7 +2,7 @@
 
 import pytest
 
-from benchmarks.metrics import _append_merged, cer, char_diff, normalize, score, wer
+from benchmarks.metrics import Normalization, _append_merged, cer, char_diff, normalize, score, wer
 
 
 # --- edit distances -------------------------------------------------------------------------
@@ -89,7 +89,11 @@ def test_casefold_option():
 
 
 def test_score_returns_both_rates():
-    assert score("the cat", "the bat") == {"cer": pytest.approx(1 / 7), "wer": pytest.approx(1 / 2)}
+    assert score("the cat", "the bat") == {"cer": pytest.approx(1 / 7), "wer": pytest.approx(1 / 2),
+                                           "ned": pytest.approx(1 / 7), "word_f1": pytest.approx(1 / 2)}
+    # Case folding is explicit: off by default, on when the normalisation asks for it.
+    assert score("TOTAL 9.00", "total 9.00")["cer"] == pytest.approx(5 / 10)
+    assert score("TOTAL 9.00", "total 9.00", Normalization(casefold=True))["cer"] == 0.0
 
 
 # --- char diff -----------------------------------------------------------------------------

@@ -29,7 +29,7 @@ class ArenaRun:
         return bool(self.ground_truth.strip())
 
     def scores(self, key: str) -> dict[str, float] | None:
-        """CER and WER against the ground truth, for a model that produced a result."""
+        """CER, WER, NED and word F1 against the ground truth (the benchmark's metric code), for a model with output."""
         result = self.results.get(key)
         if not self.has_truth or result is None or result.status != Status.OK:
             return None
@@ -58,6 +58,8 @@ class ArenaRun:
                 "memory_label": ", ".join(m.memory_mb) or None,
                 "cer": _round(s.get("cer"), 4),
                 "wer": _round(s.get("wer"), 4),
+                "ned": _round(s.get("ned"), 4),
+                "word_f1": _round(s.get("word_f1"), 4),
                 "message": r.message,
             })
         return rows
