@@ -79,6 +79,14 @@ class AppSettings(BaseModel):
     # Loaded models are evicted least-recently-used to stay under this (VRAM on a GPU, RAM otherwise).
     # Unset: 90% of the GPU's memory, or 80% of the RAM available at start.
     memory_budget_mb: float | None = Field(default=None, gt=0)
+    # Every benchmark run (CLI and tab) is appended here; relative paths are under the project folder.
+    benchmark_history: str = "runs/benchmarks/history.sqlite"
+    # Dataset folders the Benchmark tab offers besides the bundled samples (e.g. your own labelled scans).
+    benchmark_datasets: list[str] = []
+
+    def benchmark_history_path(self) -> Path:
+        path = Path(self.benchmark_history).expanduser()
+        return path if path.is_absolute() else PROJECT_ROOT / path
 
 
 class ArenaConfig(BaseModel):

@@ -1,0 +1,124 @@
+"""A benchmark run's files: results.csv, summary.csv, results.json, report.md and report.html."""
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import pandas as pd
+
+from benchmarks import charts
+from benchmarks.runner import BenchmarkRun
+from benchmarks.summary import summarize
+
+REPORT_FILES = ("summary.csv", "results.csv", "results.json", "report.md", "report.html")
+MARKDOWN_COLUMNS = ("model", "items", "errors", "cer_mean", "wer_mean", "word_f1_mean", "field_accuracy",
+                    "latency_p50_s", "latency_p90_s", "pages_per_s", "load_s", "chars_mean")
+
+
+def results_frame(run: BenchmarkRun) -> pd.DataFrame:
+    return pd.DataFrame(run.rows)
+
+
+def overhead(run: BenchmarkRun) -> float | None:
+    """The benchmark's wall time over the time the engines reported: 1.0 would be no overhead at all."""
+    return run.wall_s / run.engine_s if run.engine_s > 0 else None
+
+
+def run_record(run: BenchmarkRun, summary: pd.DataFrame) -> dict:
+    """Everything about the run except the per-item rows: results.json's header and the history's record."""
+    return {
+        "run_id": run.run_id,
+        "started_at": run.started_at,
+        "dataset": {"name": run.dataset.name, "folder": str(run.dataset.folder), "items": len(run.dataset.items),
+                    "problems": run.dataset.problems},
+        "models": run.models,
+        "settings": {**asdict(run.settings), "normalization": asdict(run.settings.normalization)},
+        "normalization": run.settings.normalization.describe(),
+        "wall_s": round(run.wall_s, 3),
+        "engine_s": round(run.engine_s, 3),
+        "overhead": _round(overhead(run)),
+        "memory_labels": run.memory_labels,
+        "summary": _records(summary),
+    }
+
+
+def write_report(run: BenchmarkRun, out: Path) -> dict[str, Path]:
+    """Write every report file into `out` (created if needed); returns them by name."""
+    out.mkdir(parents=True, exist_ok=True)
+    results = results_frame(run)
+    summary = summarize(results)
+    paths = {name: out / name for name in REPORT_FILES}
+    results.to_csv(paths["results.csv"], index=False)
+    summary.to_csv(paths["summary.csv"], index=False)
+    items = [{**row, "text": run.texts[(row["key"], row["item"])], "runs": run.runs[(row["key"], row["item"])]}
+             for row in _records(results)]
+    record = {**run_record(run, summary), "items": items}
+    paths["results.json"].write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+    paths["report.md"].write_text(markdown_report(run, summary, results), encoding="utf-8")
+    paths["report.html"].write_text(html_report(run, summary, results), encoding="utf-8")
+    return paths
+
+
+def _header_lines(run: BenchmarkRun) -> list[str]:
+    s = run.settings
+    ratio = overhead(run)
+    return [
+        f"Run `{run.run_id}`, started {run.started_at}.",
+        f"Dataset **{run.dataset.name}** ({len(run.dataset.items)} items, `{run.dataset.folder}`); task `{s.task}`; "
+        f"{s.warmup} warm-up run(s), {s.repeats} repeat(s) per item; text normalised: {s.normalization.describe()}.",
+        f"Wall time {run.wall_s:.1f} s for {run.engine_s:.1f} s of engine time"
+        + (f" (benchmark overhead ×{ratio:.3f})." if ratio else "."),
+    ]
+
+
+def markdown_report(run: BenchmarkRun, summary: pd.DataFrame, results: pd.DataFrame) -> str:
+    lines = [f"# Benchmark: {run.dataset.name}", "", *_header_lines(run), "", "## Summary", "",
+             summary[[c for c in MARKDOWN_COLUMNS if c in summary]].to_markdown(index=False, floatfmt=".4g"), ""]
+    field_columns = [c for c in summary.columns if c.startswith("field_") and c.endswith("_acc")]
+    if field_columns:
+        per_field = summary[["model", *field_columns]].rename(columns=lambda c: c.removeprefix("field_")
+                                                              .removesuffix("_acc"))
+        lines += ["## Field accuracy per field", "", per_field.to_markdown(index=False, floatfmt=".3g"), ""]
+    memory_columns = [c for c in summary.columns if c.startswith("mem_")]
+    if memory_columns:
+        memory = summary[["model", *memory_columns]].rename(columns=lambda c: run.memory_labels.get(c, c))
+        lines += ["## Memory (MB, peak)", "", memory.to_markdown(index=False, floatfmt=".1f"), ""]
+    errors = results[results["status"] != "ok"]
+    if not errors.empty:
+        lines += ["## Errors", ""] + [f"- **{r.model}**, `{r.item}` ({r.status}): {r.message}"
+                                      for r in errors.itertuples()] + [""]
+    return "\n".join(lines)
+
+
+def html_report(run: BenchmarkRun, summary: pd.DataFrame, results: pd.DataFrame) -> str:
+    figures = [charts.pareto_chart(summary), charts.memory_chart(summary, run.memory_labels),
+               charts.cer_distribution_chart(results)]
+    # The first chart carries plotly.js inline, so the report opens on a machine with no internet.
+    plots, inline = [], True
+    for fig in figures:
+        if fig is not None:
+            plots.append(fig.to_html(full_html=False, include_plotlyjs=inline))
+            inline = False
+    header = "".join(f"<p>{html.escape(line.replace('**', '').replace('`', ''))}</p>" for line in _header_lines(run))
+    errors = results[results["status"] != "ok"][["model", "item", "status", "message"]]
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Benchmark {html.escape(run.run_id)}</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:1200px}} table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}} td:first-child{{text-align:left}}</style></head>
+<body><h1>Benchmark: {html.escape(run.dataset.name)}</h1>{header}
+<h2>Summary</h2><div style="overflow-x:auto">{summary.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.4g}")}</div>
+{''.join(plots)}
+<h2>Errors</h2>{errors.to_html(index=False) if not errors.empty else "<p>none</p>"}
+</body></html>
+"""
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts with None (not NaN) for missing values, ready for JSON."""
+    return json.loads(frame.to_json(orient="records", force_ascii=False))
+
+
+def _round(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)

@@ -1,0 +1,176 @@
+"""Running a benchmark: every model on every dataset item, through the same pool the arena uses.
+
+Models run one after another (never two at once), so their timings and memory peaks are their own. For each
+model: optional warm-up runs on the first item (not recorded), then each item `repeats` times. A failure (the
+model's error, a timeout, an unreadable image, a bad manifest row) becomes that item's error row and the run goes on.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+from backends.base import OcrRequest, Status
+from backends.documents import DocumentError, load_image, render_pdf_page
+from backends.pool import ModelPool, Result
+from benchmarks import metrics
+from benchmarks.dataset import Dataset, DatasetItem
+from benchmarks.trackers import MemoryTracker, SpeedTracker, describe
+
+ProgressCallback = Callable[[int, int, str], None]  # (steps done, steps in all, what is running)
+
+
+@dataclass(frozen=True)
+class BenchmarkSettings:
+    repeats: int = 1
+    warmup: int = 0
+    limit: int | None = None
+    task: str = "ocr"
+    pdf_dpi: float = 200
+    normalization: metrics.Normalization = metrics.Normalization()
+
+    def __post_init__(self):
+        if self.repeats < 1 or self.warmup < 0 or (self.limit is not None and self.limit < 1):
+            raise ValueError("repeats must be at least 1, warmup at least 0, and limit at least 1")
+
+
+@dataclass
+class BenchmarkRun:
+    dataset: Dataset
+    settings: BenchmarkSettings
+    models: list[str]
+    run_id: str = field(default_factory=lambda: datetime.now().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:4])
+    started_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    rows: list[dict] = field(default_factory=list)  # one per (model, item); see ItemRecorder.row
+    texts: dict[tuple[str, str], str] = field(default_factory=dict)  # (model key, item id) -> output text
+    runs: dict[tuple[str, str], list[dict]] = field(default_factory=dict)  # each repeat's timings
+    memory_labels: dict[str, str] = field(default_factory=dict)  # results column -> what the figure counts
+    wall_s: float = 0.0
+    warmup_engine_s: float = 0.0
+
+    @property
+    def engine_s(self) -> float:
+        """The time the engines themselves took (load + latency of every recorded and warm-up request)."""
+        return sum(r["engine_s"] for runs in self.runs.values() for r in runs) + self.warmup_engine_s
+
+
+def run_benchmark(pool: ModelPool, models: list[str], dataset: Dataset, settings: BenchmarkSettings = BenchmarkSettings(),
+                  on_progress: ProgressCallback | None = None) -> BenchmarkRun:
+    dataset = dataset.limited(settings.limit)
+    run = BenchmarkRun(dataset, settings, list(dict.fromkeys(models)))
+    steps_per_model = settings.warmup + len(dataset.items) * settings.repeats
+    total, done = steps_per_model * len(run.models), 0
+    report = on_progress or (lambda *_: None)
+    started = time.perf_counter()
+    for key in run.models:
+        name = _model_name(pool, key)
+        was_loaded = key in pool.loaded_keys()
+        load_s: float | None = None
+        first = next((item for item in dataset.items if not item.problem), None)
+        for n in range(settings.warmup):
+            report(done, total, f"{name}: warm-up {n + 1}/{settings.warmup}")
+            if first is not None:
+                attempt = _attempt(pool, key, first, settings)
+                load_s = attempt["load_s"] if load_s is None else load_s
+                run.warmup_engine_s += attempt["engine_s"]
+            done += 1
+        for item in dataset.items:
+            attempts = []
+            for n in range(settings.repeats):
+                report(done, total, f"{name}: {item.item_id}" + (f" ({n + 1}/{settings.repeats})"
+                                                                  if settings.repeats > 1 else ""))
+                attempt = _attempt(pool, key, item, settings)
+                attempts.append(attempt)
+                done += 1
+                if attempt["status"] != Status.OK.value:
+                    done += settings.repeats - n - 1  # no point repeating a failure
+                    break
+            if load_s is None and attempts[0]["status"] != "skipped":
+                load_s = attempts[0]["load_s"]
+            run.rows.append(_row(key, name, item, attempts, settings.normalization))
+            run.memory_labels |= {memory_column(label): label for a in attempts for label in a["memory_mb"]}
+            run.texts[(key, item.item_id)] = attempts[-1]["text"]
+            run.runs[(key, item.item_id)] = [{k: _round(a[k]) for k in ("wall_s", "load_s", "first_token_s",
+                                                                         "latency_s", "engine_s")}
+                                             for a in attempts]
+        for row in run.rows:
+            if row["key"] == key:
+                row["load_s"] = _round(load_s)  # the model's cold load, on each of its rows
+        if not was_loaded:
+            pool.unload(key)  # the next model's memory figures start clean
+    report(total, total, "done")
+    run.wall_s = time.perf_counter() - started
+    return run
+
+
+def _model_name(pool: ModelPool, key: str) -> str:
+    try:
+        return pool.config.get(key).name
+    except KeyError:
+        return key
+
+
+def _attempt(pool: ModelPool, key: str, item: DatasetItem, settings: BenchmarkSettings) -> dict:
+    """Run one request and return what it measured; never raises."""
+    base = {"text": "", "message": "", "load_s": None, "first_token_s": None, "latency_s": None,
+            "tokens_per_s": None, "output_tokens": None, "wall_s": 0.0, "engine_s": 0.0, "memory_mb": {},
+            "cut": False}
+    if item.problem:
+        return {**base, "status": "skipped", "message": item.problem}
+    try:
+        image = (render_pdf_page(item.image_path, item.page, dpi=settings.pdf_dpi) if item.page is not None
+                 else load_image(item.image_path))
+    except DocumentError as exc:
+        return {**base, "status": Status.ERROR.value, "message": str(exc)}
+    request = OcrRequest(image, task=settings.task)
+    result: Result | None = None
+    with SpeedTracker() as speed, MemoryTracker() as memory:
+        for _, event in pool.run_many([key], request):
+            speed.observe(event)
+            if isinstance(event, Result):
+                result = event
+    assert result is not None  # run_many ends every key with a Result
+    engine_s = (result.metrics.load_s or 0.0) + (result.metrics.latency_s or 0.0)
+    return {**base, "status": result.status.value, "message": result.message, "text": result.text,
+            "cut": result.cut, "load_s": speed.load_s, "first_token_s": speed.first_token_s,
+            "latency_s": speed.latency_s, "tokens_per_s": speed.tokens_per_s,
+            "output_tokens": result.metrics.output_tokens, "wall_s": speed.wall_s, "engine_s": engine_s,
+            "memory_mb": {**memory.readings(), **result.metrics.memory_mb}}
+
+
+def _row(key: str, name: str, item: DatasetItem, attempts: list[dict], normalization: metrics.Normalization) -> dict:
+    """One results.csv row: the item's accuracy (from the last attempt) and its timings (mean over repeats)."""
+    last = attempts[-1]
+    ok = last["status"] == Status.OK.value
+    row = {"model": name, "key": key, "item": item.item_id, "language": item.language,
+           "status": "error" if last["status"] == "skipped" else last["status"], "message": last["message"],
+           "repeats": len(attempts) if ok else 0, "cut": last["cut"], "load_s": None}
+    scores = metrics.score(item.gt_text, last["text"], normalization) if ok and item.gt_text is not None else {}
+    row |= {name: _round(scores.get(name), 4) for name in ("cer", "wer", "ned", "word_f1")}
+    # Field values are matched case-folded whatever the text normalisation (see metrics.field_matches).
+    matches = metrics.field_matches(item.gt_fields, last["text"]) if ok and item.gt_fields else {}
+    row["field_accuracy"] = _round(metrics.field_accuracy(matches), 4)
+    row |= {f"field_{field_name}": int(hit) for field_name, hit in matches.items()}
+    timed = attempts if ok else []
+    for measure in ("latency_s", "first_token_s", "tokens_per_s"):
+        row[measure] = _round(describe(a[measure] for a in timed).mean)
+    row["chars"] = len(last["text"]) if ok else None
+    row["output_tokens"] = last["output_tokens"] if ok else None
+    peaks: dict[str, float] = {}
+    for attempt in timed:
+        for label, value in attempt["memory_mb"].items():
+            peaks[label] = max(peaks.get(label, 0.0), value)
+    row |= {memory_column(label): value for label, value in peaks.items()}
+    return row
+
+
+def memory_column(label: str) -> str:
+    """A CSV column for a labelled memory figure: "RSS peak (app + workers)" -> "mem_rss_peak_app_workers_mb"."""
+    slug = "".join(c if c.isalnum() else "_" for c in label.lower())
+    return "mem_" + "_".join(part for part in slug.split("_") if part) + "_mb"
+
+
+def _round(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)
