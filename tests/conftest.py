@@ -37,11 +37,18 @@ def config():
 
 
 @pytest.fixture(scope="session")
-def served_app(config):
+def benchmark_history(tmp_path_factory) -> Path:
+    """Where the served app records benchmark runs: a temp file, not the project's own history."""
+    return tmp_path_factory.mktemp("benchmarks") / "history.sqlite"
+
+
+@pytest.fixture(scope="session")
+def served_app(config, benchmark_history):
     """The real app on the shipped config, served on a free local port; yields its URL."""
     from ui.app import build_app
 
-    pool = ModelPool(config)
+    app_settings = config.app.model_copy(update={"benchmark_history": str(benchmark_history)})
+    pool = ModelPool(config.model_copy(update={"app": app_settings}))
     app = build_app(pool)
     port = free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
