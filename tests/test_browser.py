@@ -79,3 +79,23 @@ def test_arena_in_english_then_russian(playwright, served_app, tmp_path):
     finally:
         context.close()
     assert (SCREENSHOTS / "arena-ru.png").stat().st_size > 10_000
+
+
+def test_benchmark_tab_in_russian(playwright, served_app, tmp_path):
+    context, page = open_page(playwright, tmp_path, "ru-RU")
+    try:
+        page.goto(served_app)
+        page.get_by_role("tab", name="Бенчмарк").click()
+        page.locator("#bench-dataset").get_by_text("ru_licences").click()
+        page.locator("#bench-limit input").fill("2")
+        page.get_by_role("button", name="Запустить бенчмарк").click()
+        page.locator("#bench-status").get_by_text("✓").wait_for(timeout=TIMEOUT_MS)
+        summary = page.locator("#bench-summary")
+        summary.get_by_text("Tesseract 5 (rus+eng)").first.wait_for(timeout=TIMEOUT_MS)
+        assert summary.get_by_text("документов").first.is_visible()  # Russian headers
+        page.locator("#bench-pareto .js-plotly-plot").wait_for(timeout=TIMEOUT_MS)
+        page.locator("#bench-cer .js-plotly-plot").wait_for(timeout=TIMEOUT_MS)
+        page.locator("#bench-files").get_by_text(".html").wait_for(timeout=TIMEOUT_MS)  # shown as "report" + ".html"
+        page.screenshot(path=str(SCREENSHOTS / "benchmark-ru.png"), full_page=True)
+    finally:
+        context.close()
