@@ -158,6 +158,8 @@ class ModelPool:
             return UnloadReport(key, False)
         with slot.lock:
             engine, slot.engine = slot.engine, None
+            if engine is None:  # the request in flight found its slot dropped and freed the engine itself
+                return UnloadReport(key, True, {}, _memory_readings(None))
             before = _memory_readings(engine)
             engine.unload()
             del engine

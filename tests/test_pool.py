@@ -162,3 +162,23 @@ def test_streamed_deltas_accumulate_into_progress(config, page):
     result = events[-1]
     assert result.text == "ab" and result.metrics.output_tokens == 2
     assert result.metrics.first_token_s is not None and result.metrics.tokens_per_s > 0
+
+
+def test_unloading_a_model_mid_request_waits_for_it_and_never_raises(config, page):
+    started = threading.Event()
+
+    class Slow(Engine):
+        def stream(self, request):
+            started.set()
+            time.sleep(0.5)
+            yield EngineOutput("done")
+
+    pool = ModelPool(config, create_engine=lambda entry: Slow(entry.key, None))
+    results = []
+    runner = threading.Thread(target=lambda: results.extend(pool.run("tesseract", OcrRequest(page))))
+    runner.start()
+    assert started.wait(10)
+    report = pool.unload("tesseract")  # e.g. the app closing while a column still runs
+    runner.join(10)
+    assert report.unloaded and pool.loaded_keys() == []
+    assert results[-1].status == Status.OK and results[-1].text == "done"
