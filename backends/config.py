@@ -75,6 +75,8 @@ class AppSettings(BaseModel):
     model_timeout_s: float = Field(default=300, gt=0)
     max_upload_mb: float = Field(default=50, gt=0)
     max_image_pixels: int = Field(default=60_000_000, gt=0)
+    pdf_dpi: float = Field(default=200, ge=50, le=600)  # PDF pages are rendered at this resolution
+    pdf_max_pages: int = Field(default=30, ge=1)  # "all pages" refuses longer PDFs (one page can still be picked)
     concurrency_limit: int = Field(default=2, ge=1)  # arena runs served at once
     # Loaded models are evicted least-recently-used to stay under this (VRAM on a GPU, RAM otherwise).
     # Unset: 90% of the GPU's memory, or 80% of the RAM available at start.

@@ -7,6 +7,7 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp")
+ALL_PAGES = "all"
 
 
 class DocumentError(ValueError):
@@ -25,7 +26,7 @@ def load_image(path: str | Path, *, max_pixels: int = 60_000_000, max_bytes: int
         raise DocumentError(f"{path.name} is {size / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB.")
     if path.suffix.lower() not in IMAGE_SUFFIXES:
         raise DocumentError(
-            f"{path.name}: unsupported file type '{path.suffix}'. Use one of: {', '.join(IMAGE_SUFFIXES)}."
+            f"{path.name}: unsupported file type '{path.suffix}'. Use one of: {', '.join(IMAGE_SUFFIXES)}, .pdf."
         )
     try:
         with Image.open(io.BytesIO(path.read_bytes())) as image:
@@ -96,3 +97,34 @@ def render_pdf_page(path: str | Path, index: int, *, dpi: float = 200, max_pixel
         return page.render(scale=scale).to_pil().convert("RGB")
     finally:
         document.close()
+
+
+def is_pdf(path: str | Path) -> bool:
+    return Path(path).suffix.lower() == ".pdf"
+
+
+def load_pages(path: str | Path, page: int | str | None = None, *, dpi: float = 200, max_pages: int = 30,
+               max_pixels: int = 60_000_000, max_bytes: int | None = None) -> list[tuple[int, Image.Image]]:
+    """A document's pages to read, as (1-based page number, image).
+
+    An image is its one page. For a PDF, `page` picks one page (1-based), or `ALL_PAGES` every page; a PDF
+    longer than `max_pages` is refused for all pages, naming the limit.
+    """
+    path = Path(path)
+    if not is_pdf(path):
+        return [(1, load_image(path, max_pixels=max_pixels, max_bytes=max_bytes))]
+    if max_bytes is not None and path.is_file() and path.stat().st_size > max_bytes:
+        raise DocumentError(f"{path.name} is {path.stat().st_size / 2**20:.1f} MB; the limit is "
+                            f"{max_bytes / 2**20:.0f} MB.")
+    count = pdf_page_count(path)
+    if page == ALL_PAGES:
+        if count > max_pages:
+            raise DocumentError(f"{path.name} has {count} pages; reading all pages is limited to {max_pages} "
+                                "(app.pdf_max_pages in config.yaml). Pick one page, or raise the limit.")
+        numbers = range(1, count + 1)
+    else:
+        try:
+            numbers = [int(page or 1)]
+        except ValueError:
+            raise DocumentError(f"page must be a page number or '{ALL_PAGES}', not {page!r}") from None
+    return [(n, render_pdf_page(path, n - 1, dpi=dpi, max_pixels=max_pixels)) for n in numbers]

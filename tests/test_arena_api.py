@@ -49,7 +49,7 @@ def test_bad_inputs_give_clear_errors(client, tmp_path):
         client.predict(handle_file(str(corrupt)), ["tesseract"], "", api_name="/run_arena")
     with pytest.raises(Exception, match="Tick at least one model"):
         client.predict(handle_file(str(PHOTOTEST)), [], "", api_name="/run_arena")
-    with pytest.raises(Exception, match="Upload a document image first"):
+    with pytest.raises(Exception, match=r"Upload a document \(an image or a PDF\) first"):
         client.predict(None, ["tesseract"], "", api_name="/run_arena")
 
 

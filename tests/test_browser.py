@@ -99,3 +99,29 @@ def test_benchmark_tab_in_russian(playwright, served_app, tmp_path):
         page.screenshot(path=str(SCREENSHOTS / "benchmark-ru.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_a_pdf_shows_its_pages_and_reads_them_all(playwright, served_app, tmp_path):
+    from PIL import Image, ImageDraw, ImageFont
+
+    pages = []
+    for words in ("First page alpha", "Second page bravo"):
+        page_image = Image.new("RGB", (1240, 1754), "white")
+        ImageDraw.Draw(page_image).text((120, 200), words, fill="black",
+                                        font=ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 64))
+        pages.append(page_image)
+    pdf = tmp_path / "two.pdf"
+    pages[0].save(pdf, save_all=True, append_images=pages[1:], resolution=150)
+    context, page = open_page(playwright, tmp_path, "en-US")
+    try:
+        page.goto(served_app)
+        page.locator("#arena-document input[type=file]").set_input_files(str(pdf))
+        page.locator("#arena-preview img").wait_for(timeout=TIMEOUT_MS)
+        page.locator("#arena-page input").click()
+        page.get_by_role("option", name="all 2 pages").click()
+        page.get_by_role("button", name="Run").click()
+        page.locator("#col-tesseract-header").get_by_text("done").wait_for(timeout=TIMEOUT_MS)
+        text = page.locator("#col-tesseract-text textarea").input_value()
+        assert text.index("--- 1/2 ---") < text.index("alpha") < text.index("--- 2/2 ---") < text.index("bravo")
+    finally:
+        context.close()

@@ -10,11 +10,11 @@ from pathlib import Path
 import gradio as gr
 
 from backends.base import OcrRequest, Status
-from backends.documents import DocumentError, display_copy, load_image
+from backends.documents import ALL_PAGES, DocumentError, display_copy, is_pdf, load_pages, pdf_page_count
 from backends.pool import ModelPool, Progress, Result
 from benchmarks.metrics import char_diff
 from ui import charts
-from ui.arena_run import ArenaRun
+from ui.arena_run import ArenaRun, merge_pages, page_header
 from ui.i18n import memory_label, request_language, text
 from ui.overlay import draw_boxes
 
@@ -117,8 +117,11 @@ class ArenaTab:
         choices = [(m.name, m.key) for m in self.config.models]
         with gr.Row():
             with gr.Column(scale=1, min_width=320):
-                self.document = gr.File(label=i18n("ar_document"), file_types=["image"], elem_id="arena-document",
-                                        type="filepath")
+                self.document = gr.File(label=i18n("ar_document"), file_types=["image", ".pdf"],
+                                        elem_id="arena-document", type="filepath")
+                # Custom values let API clients name any page; load_pages checks it against the document.
+                self.page = gr.Dropdown(choices=["1"], value="1", label=i18n("ar_page"), visible=False,
+                                        allow_custom_value=True, elem_id="arena-page")
                 self.preview = gr.Image(label=i18n("ar_preview"), interactive=False, height=260,
                                         elem_id="arena-preview")
             with gr.Column(scale=1, min_width=320):
@@ -204,15 +207,17 @@ class ArenaTab:
 
     def _wire(self, refresh: gr.Button) -> None:
         self.run_button.click(
-            self.run_arena, inputs=[self.document, self.models, self.ground_truth, self.task],
+            self.run_arena, inputs=[self.document, self.models, self.ground_truth, self.task, self.page],
             outputs=self._outputs(),
             api_name="run_arena", concurrency_limit=self.config.app.concurrency_limit, concurrency_id="arena",
         ).then(self.show_run_files, inputs=[self.last_run], outputs=[self.overlays, self.export_files],
                api_visibility="private")
         self.models.change(self.show_columns, inputs=[self.models],
                            outputs=[c.column for c in self.columns], api_visibility="private")
-        self.document.change(self.preview_document, inputs=[self.document], outputs=[self.preview],
+        self.document.change(self.choose_pages, inputs=[self.document], outputs=[self.page, self.preview],
                              api_visibility="private")
+        self.page.input(self.preview_document, inputs=[self.document, self.page], outputs=[self.preview],
+                        api_visibility="private")
         refresh.click(self.refresh_status, outputs=[self.status_table], api_visibility="private")
 
     def _language(self, request: gr.Request | None) -> str:
@@ -224,18 +229,37 @@ class ArenaTab:
     def show_columns(self, selected: list[str]):
         return [gr.update(visible=c.key in (selected or [])) for c in self.columns]
 
-    def preview_document(self, path: str | None):
+    def choose_pages(self, path: str | None, request: gr.Request = None):
+        """A PDF shows its page selector (one page, or all of them); an image hides it."""
+        lang = self._language(request)
+        if not path or not is_pdf(path):
+            return gr.update(choices=["1"], value="1", visible=False), self.preview_document(path, "1")
+        try:
+            count = pdf_page_count(path)
+        except DocumentError as exc:
+            gr.Warning(str(exc))
+            return gr.update(choices=["1"], value="1", visible=False), None
+        choices = [(text(lang, "ar_all_pages").format(count=count), ALL_PAGES)] + [str(n) for n in range(1, count + 1)]
+        return gr.update(choices=choices, value="1", visible=True), self.preview_document(path, "1")
+
+    def preview_document(self, path: str | None, page: str | None = "1"):
         if not path:
             return None
+        settings = self.config.app
         try:
-            return display_copy(load_image(path, max_pixels=self.config.app.max_image_pixels), 900)
+            [(_, image)] = load_pages(path, "1" if page == ALL_PAGES else page, dpi=min(settings.pdf_dpi, 100),
+                                      max_pixels=settings.max_image_pixels)
+            return display_copy(image, 900)
         except DocumentError as exc:
             gr.Warning(str(exc))
             return None
 
     def run_arena(self, document: str | None, models: list[str] | None, ground_truth: str | None,
-                  task: str | None = "ocr", request: gr.Request = None):
-        """Run the selected models on the document concurrently, streaming each column as it fills."""
+                  task: str | None = "ocr", page: str | None = "1", request: gr.Request = None):
+        """Run the selected models on the document concurrently, streaming each column as it fills.
+
+        A PDF is read at the chosen page, or page after page for "all" (every model finishes a page before the
+        next starts); each column then shows the pages under their headers, and the export keeps each page."""
         lang = self._language(request)
         if not document:
             raise gr.Error(text(lang, "err_no_document"))
@@ -244,29 +268,40 @@ class ArenaTab:
             raise gr.Error(text(lang, "err_no_models"))
         settings = self.config.app
         try:
-            image = load_image(document, max_pixels=settings.max_image_pixels,
-                               max_bytes=int(settings.max_upload_mb * 2**20))
+            pages = load_pages(document, page or "1", dpi=settings.pdf_dpi, max_pages=settings.pdf_max_pages,
+                               max_pixels=settings.max_image_pixels, max_bytes=int(settings.max_upload_mb * 2**20))
         except DocumentError as exc:
             raise gr.Error(str(exc)) from None
 
         task = task or "ocr"  # the Radio rejects anything but ARENA_TASKS
         run = ArenaRun(document=Path(document).name, ground_truth=ground_truth or "", task=task)
         live: dict[str, Progress] = {k: Progress(k, "queued") for k in selected}
+        done_text = {k: "" for k in selected}  # the pages each model has finished, under their headers
         started = time.perf_counter()
         yield self._first_render(run, selected, lang)
         last_yield = time.perf_counter()
-        for key, event in self.pool.run_many(selected, OcrRequest(image=image, task=task)):
-            if isinstance(event, Progress):
-                live[key] = event
-            else:
-                run.results[key] = event
-            if len(run.results) == len(selected):
-                break  # the final render follows at once
-            now = time.perf_counter()
-            if isinstance(event, Result) or now - last_yield >= UI_UPDATE_INTERVAL_S:
-                last_yield = now
-                yield self._render(run, live, selected, lang, started)
-        yield self._final_render(replace(run, results={k: run.results[k] for k in selected}), image, lang, started)
+        for index, (number, image) in enumerate(pages):
+            header = f"{page_header(number, len(pages))}\n" if len(pages) > 1 else ""
+            page_results = run.page_results.setdefault(number, {})
+            for key, event in self.pool.run_many(selected, OcrRequest(image=image, task=task)):
+                if isinstance(event, Progress):
+                    live[key] = replace(event, text=done_text[key] + header + event.text)
+                else:
+                    page_results[key] = event
+                    done_text[key] += f"{header}{event.text}\n\n" if header else event.text
+                    if index + 1 == len(pages):
+                        run.results[key] = merge_pages(key, event.name, [(n, run.page_results[n][key])
+                                                                          for n, _ in pages], len(pages))
+                    else:
+                        live[key] = Progress(key, "running", done_text[key])
+                if len(run.results) == len(selected):
+                    break  # the final render follows at once
+                now = time.perf_counter()
+                if isinstance(event, Result) or now - last_yield >= UI_UPDATE_INTERVAL_S:
+                    last_yield = now
+                    yield self._render(run, live, selected, lang, started)
+        run.results = {k: run.results[k] for k in selected}
+        yield self._final_render(run, pages[0][1] if len(pages) == 1 else None, lang, started)
 
     # Yields send plain values: in Gradio 6 each gr.update() rebuilds its component, which costs ~1 ms per
     # output and per yield. Updates are used only where visibility changes, on the first and last yields.
@@ -315,7 +350,7 @@ class ArenaTab:
             diff = None
             if run.has_truth and result.status == Status.OK:
                 diff = [(seg, text(lang, f"diff_{label}") if label else None)
-                        for seg, label in char_diff(run.ground_truth, result.text)]
+                        for seg, label in char_diff(run.ground_truth, run.scored_text(column.key))]
             columns += [*_result_cells(column, result, lang), gr.update(value=diff, color_map=diff_colours(lang))]
         return fixed + columns
 
@@ -324,5 +359,6 @@ class ArenaTab:
         if not last_run:
             return None, None
         run, image = last_run
-        overlays = [(draw_boxes(image, r.boxes), r.name) for r in run.results.values() if r.boxes]
+        # Boxes are drawn on a single page; a multi-page run keeps them per page in its JSON.
+        overlays = [(draw_boxes(image, r.boxes), r.name) for r in run.results.values() if r.boxes and image is not None]
         return overlays, run.export(self.exports.folder_for(run.run_id))

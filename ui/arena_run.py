@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from backends.base import Status
-from backends.pool import Result
+from backends.pool import Metrics, Result
 from benchmarks.metrics import score
 from ui.i18n import text
 
@@ -22,7 +22,12 @@ class ArenaRun:
     task: str = "ocr"
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     started_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    results: dict[str, Result] = field(default_factory=dict)
+    results: dict[str, Result] = field(default_factory=dict)  # per model; for several pages, merged over them
+    page_results: dict[int, dict[str, Result]] = field(default_factory=dict)  # page number -> per model
+
+    @property
+    def pages(self) -> list[int]:
+        return sorted(self.page_results)
 
     @property
     def has_truth(self) -> bool:
@@ -33,15 +38,24 @@ class ArenaRun:
         result = self.results.get(key)
         if not self.has_truth or result is None or result.status != Status.OK:
             return None
-        return score(self.ground_truth, result.text)
+        return score(self.ground_truth, self.scored_text(key))
 
-    def rows(self) -> list[dict]:
-        """One flat record per model, in a language-neutral schema (the CSV and JSON exports use it)."""
+    def scored_text(self, key: str) -> str:
+        """What is scored: the model's text, or its pages' texts without their headers."""
+        if len(self.pages) > 1:
+            return "\n".join(self.page_results[n][key].text for n in self.pages if key in self.page_results[n])
+        return self.results[key].text
+
+    def rows(self, page: int | None = None) -> list[dict]:
+        """One flat record per model, in a language-neutral schema (the CSV and JSON exports use it).
+        With `page`, that page's own results (scored only when the document has one page)."""
         rows = []
-        for key, r in self.results.items():
+        results = self.results if page is None else self.page_results[page]
+        for key, r in results.items():
             m = r.metrics
-            s = self.scores(key) or {}
+            s = (self.scores(key) if page is None or len(self.pages) == 1 else None) or {}
             rows.append({
+                "page": page if page is not None else _page_label(self.pages),
                 "model": r.name,
                 "key": key,
                 "status": r.status.value,
@@ -75,31 +89,80 @@ class ArenaRun:
         frame["status"] = [text(lang, f"st_{s}") for s in frame["status"]]
         return frame.rename(columns={k: text(lang, v) for k, v in columns.items()})
 
+    def _models_json(self, page: int | None = None) -> list[dict]:
+        results = self.results if page is None else self.page_results[page]
+        return [{**row, "text": results[row["key"]].text,
+                 "memory_mb": results[row["key"]].metrics.memory_mb,
+                 "input_tokens": results[row["key"]].metrics.input_tokens,
+                 "details": results[row["key"]].details,
+                 "boxes": [asdict(b) for b in results[row["key"]].boxes]}
+                for row in self.rows(page)]
+
     def to_json(self) -> dict:
-        return {
+        record = {
             "run_id": self.run_id,
             "started_at": self.started_at,
             "document": self.document,
             "task": self.task,
+            "pages": self.pages,
             "ground_truth": self.ground_truth or None,
-            "models": [
-                {**row, "text": self.results[row["key"]].text,
-                 "memory_mb": self.results[row["key"]].metrics.memory_mb,
-                 "input_tokens": self.results[row["key"]].metrics.input_tokens,
-                 "details": self.results[row["key"]].details,
-                 "boxes": [asdict(b) for b in self.results[row["key"]].boxes]}
-                for row in self.rows()
-            ],
+            "models": self._models_json(),
         }
+        if len(self.pages) > 1:
+            record["page_results"] = [{"page": n, "models": self._models_json(n)} for n in self.pages]
+        return record
 
     def export(self, folder: Path) -> list[str]:
-        """Write results.csv and results.json for download; returns their paths."""
+        """Write the CSV (per model; with several pages, each page's rows too) and the JSON; returns their paths."""
         folder.mkdir(parents=True, exist_ok=True)
         csv_path, json_path = folder / f"arena-{self.run_id}.csv", folder / f"arena-{self.run_id}.json"
-        pd.DataFrame(self.rows()).to_csv(csv_path, index=False)
+        rows = self.rows() + ([r for n in self.pages for r in self.rows(n)] if len(self.pages) > 1 else [])
+        pd.DataFrame(rows).to_csv(csv_path, index=False)
         json_path.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
         return [str(csv_path), str(json_path)]
 
 
 def _round(value: float | None, digits: int = 3) -> float | None:
     return None if value is None else round(value, digits)
+
+
+def _page_label(pages: list[int]) -> str:
+    if not pages:
+        return ""
+    return str(pages[0]) if len(pages) == 1 else f"{pages[0]}-{pages[-1]}"
+
+
+def page_header(page: int, pages: int) -> str:
+    """The line that opens each page's text when several pages are read."""
+    return f"--- {page}/{pages} ---"
+
+
+def merge_pages(key: str, name: str, per_page: list[tuple[int, Result]], pages: int) -> Result:
+    """One model's results over several pages as one: texts under page headers, times and sizes summed.
+
+    A single page is returned as it is. Any page that did not succeed makes the whole result take its status,
+    with the page named in the message; the pages that did succeed keep their text.
+    """
+    if len(per_page) == 1:
+        return per_page[0][1]
+    failed = [(n, r) for n, r in per_page if r.status != Status.OK]
+    status = failed[0][1].status if failed else Status.OK
+    message = "; ".join(f"page {n}: {r.message}" for n, r in failed)
+    text = "\n\n".join(f"{page_header(n, pages)}\n{r.text}" for n, r in per_page)
+    metrics = Metrics(
+        load_s=sum(r.metrics.load_s or 0.0 for _, r in per_page),
+        warm=per_page[0][1].metrics.warm,
+        latency_s=sum(r.metrics.latency_s or 0.0 for _, r in per_page),
+        first_token_s=per_page[0][1].metrics.first_token_s,
+        chars=sum(r.metrics.chars for _, r in per_page),
+    )
+    tokens = [r.metrics.output_tokens for _, r in per_page]
+    if all(t is not None for t in tokens):
+        metrics.output_tokens = sum(tokens)
+        metrics.tokens_per_s = metrics.output_tokens / metrics.latency_s if metrics.latency_s else None
+    for _, r in per_page:
+        for label, value in r.metrics.memory_mb.items():
+            metrics.memory_mb[label] = max(metrics.memory_mb.get(label, 0.0), value)
+    details = {k: v for _, r in per_page for k, v in r.details.items()}
+    return Result(key, name, status, text=text, message=message, cut=any(r.cut for _, r in per_page),
+                  metrics=metrics, details=details)
