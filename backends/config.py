@@ -91,11 +91,49 @@ class AppSettings(BaseModel):
         return path if path.is_absolute() else PROJECT_ROOT / path
 
 
+class FieldSpec(BaseModel):
+    """One field of a document template."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(min_length=1)  # as printed on the document where it has numbers ("4a"), else a name
+    label: str
+    label_ru: str = ""
+    hint: str = ""  # what the VLM prompt says about the field
+    pattern: str | None = None  # a regex the whole value must match (a format check, shown when it fails)
+    example: str = ""
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            import re
+
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return pattern
+
+
+class DocumentTemplate(BaseModel):
+    """A kind of document to pull fields out of: the fields, and the rule-based parser for OCR-only engines."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    name_ru: str = ""
+    rules: Literal["ru_driver_license", "receipt", "key_value"]
+    fields: list[FieldSpec] = []  # empty: any keys the document has (key-value forms)
+    instructions: str = ""  # added to the VLM prompt
+
+
 class ArenaConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     app: AppSettings = AppSettings()
     models: list[ModelEntry]
+    templates: dict[str, DocumentTemplate] = {}
 
     @field_validator("models")
     @classmethod

@@ -293,8 +293,10 @@ class ModelPool:
         yield Result(entry.key, entry.name, Status.OK, text=output.text, boxes=output.boxes, cut=output.cut,
                      metrics=metrics, details={**output.extra.get("details", {}), **details})
 
-    def run_many(self, keys: Iterable[str], request: OcrRequest) -> Iterator[tuple[str, Event]]:
-        """Run several models concurrently, each in its own thread and under its own timeout.
+    def run_many(self, keys: Iterable[str], request: OcrRequest,
+                 per_key: dict[str, OcrRequest] | None = None) -> Iterator[tuple[str, Event]]:
+        """Run several models concurrently, each in its own thread and under its own timeout. `per_key` gives
+        some models a request of their own (e.g. a JSON prompt for VLMs, plain OCR for the others).
 
         Yields (key, event) as events arrive; every key ends with exactly one Result, including the keys
         whose model failed, was unavailable or ran past its timeout.
@@ -313,7 +315,7 @@ class ModelPool:
 
         def work(key: str) -> None:
             try:
-                for event in self.run(key, request, abandoned[key]):
+                for event in self.run(key, (per_key or {}).get(key, request), abandoned[key]):
                     events.put((key, event))
             except Exception as exc:  # run() guards engines; this catches bugs in the pool itself
                 events.put((key, Result(key, key, Status.ERROR, message=_describe(exc))))

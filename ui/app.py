@@ -8,6 +8,7 @@ import gradio as gr
 from backends.pool import ModelPool
 from ui.arena import ArenaTab
 from ui.benchmark_tab import BenchmarkTab
+from ui.fields_tab import FieldsTab
 from ui.models_panel import ModelsPanel
 from ui.i18n import gradio_translations
 
@@ -43,6 +44,9 @@ def build_app(pool: ModelPool, forced_language: str = "auto") -> ArenaApp:
                 arena = ArenaTab(pool, forced_language, i18n)
                 arena.build()
                 ModelsPanel(pool, forced_language, i18n).build()
+            with gr.Tab(i18n("ar_tab_fields"), id="fields"):
+                gr.Markdown(i18n("fields_intro"))
+                FieldsTab(pool, forced_language, i18n, arena.exports).build()
             with gr.Tab(i18n("ar_tab_benchmark"), id="benchmark"):
                 gr.Markdown(i18n("bench_intro"))
                 BenchmarkTab(pool, forced_language, i18n, arena.exports).build()

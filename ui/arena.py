@@ -10,11 +10,11 @@ from pathlib import Path
 import gradio as gr
 
 from backends.base import OcrRequest, Status
-from backends.documents import ALL_PAGES, DocumentError, display_copy, is_pdf, load_pages, pdf_page_count
 from backends.pool import ModelPool, Progress, Result
 from benchmarks.metrics import char_diff
 from ui import charts
 from ui.arena_run import ArenaRun, merge_pages, page_header
+from ui.document_input import page_selector, preview, read_pages
 from ui.i18n import memory_label, request_language, text
 from ui.overlay import draw_boxes
 
@@ -231,28 +231,10 @@ class ArenaTab:
 
     def choose_pages(self, path: str | None, request: gr.Request = None):
         """A PDF shows its page selector (one page, or all of them); an image hides it."""
-        lang = self._language(request)
-        if not path or not is_pdf(path):
-            return gr.update(choices=["1"], value="1", visible=False), self.preview_document(path, "1")
-        try:
-            count = pdf_page_count(path)
-        except DocumentError as exc:
-            gr.Warning(str(exc))
-            return gr.update(choices=["1"], value="1", visible=False), None
-        choices = [(text(lang, "ar_all_pages").format(count=count), ALL_PAGES)] + [str(n) for n in range(1, count + 1)]
-        return gr.update(choices=choices, value="1", visible=True), self.preview_document(path, "1")
+        return page_selector(path, self._language(request)), preview(path, "1", self.config.app)
 
     def preview_document(self, path: str | None, page: str | None = "1"):
-        if not path:
-            return None
-        settings = self.config.app
-        try:
-            [(_, image)] = load_pages(path, "1" if page == ALL_PAGES else page, dpi=min(settings.pdf_dpi, 100),
-                                      max_pixels=settings.max_image_pixels)
-            return display_copy(image, 900)
-        except DocumentError as exc:
-            gr.Warning(str(exc))
-            return None
+        return preview(path, page, self.config.app)
 
     def run_arena(self, document: str | None, models: list[str] | None, ground_truth: str | None,
                   task: str | None = "ocr", page: str | None = "1", request: gr.Request = None):
@@ -266,12 +248,7 @@ class ArenaTab:
         selected = [k for k in (models or []) if k in self.config.keys()]
         if not selected:
             raise gr.Error(text(lang, "err_no_models"))
-        settings = self.config.app
-        try:
-            pages = load_pages(document, page or "1", dpi=settings.pdf_dpi, max_pages=settings.pdf_max_pages,
-                               max_pixels=settings.max_image_pixels, max_bytes=int(settings.max_upload_mb * 2**20))
-        except DocumentError as exc:
-            raise gr.Error(str(exc)) from None
+        pages = read_pages(document, page, self.config.app)
 
         task = task or "ocr"  # the Radio rejects anything but ARENA_TASKS
         run = ArenaRun(document=Path(document).name, ground_truth=ground_truth or "", task=task)

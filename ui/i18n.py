@@ -15,6 +15,19 @@ STRINGS: dict[str, dict[str, str]] = {
         "ar_intro": "Drop in a document image, tick several models and compare what they read, side by side. "
                     "Add the true text to score accuracy.",
         "ar_tab_arena": "Arena",
+        "ar_tab_fields": "Fields",
+        "fields_intro": "Pull a document's fields out with several models: VLMs answer in JSON, OCR engines' text "
+                        "is parsed by the template's rules. Rows where the models disagree are tinted; values "
+                        "that fail their field's format are in bold amber.",
+        "fields_template": "Document template",
+        "fields_truth": "True field values (optional), as JSON, to score accuracy",
+        "fields_run": "Extract fields",
+        "fields_table": "Fields side by side",
+        "fields_accuracy": "Field accuracy against the true values",
+        "fields_raw": "Raw extraction (JSON): replies, values, format problems, repairs",
+        "fields_done": "✓ {models} model(s), {pages} page(s), {seconds:.1f} s",
+        "fields_err_template": "Choose a document template ({choices}).",
+        "fields_err_truth": "The true field values are not a JSON object: {error}",
         "ar_tab_benchmark": "Benchmark",
         "bench_intro": "Run models over a whole dataset, one model at a time: accuracy against the ground truth, "
                        "speed (load, latency p50/p90, pages/s) and memory. Every run is added to the history "
@@ -160,6 +173,19 @@ STRINGS: dict[str, dict[str, str]] = {
         "ar_intro": "Загрузите изображение документа, отметьте несколько моделей и сравните, что они прочитали, "
                     "рядом друг с другом. Добавьте верный текст, чтобы оценить точность.",
         "ar_tab_arena": "Арена",
+        "ar_tab_fields": "Поля",
+        "fields_intro": "Извлечение полей документа несколькими моделями: VLM отвечают в JSON, текст OCR-движков "
+                        "разбирается правилами шаблона. Строки, где модели расходятся, подсвечены; значения, "
+                        "не прошедшие проверку формата, выделены жирным на жёлтом.",
+        "fields_template": "Шаблон документа",
+        "fields_truth": "Эталонные значения полей (необязательно), в JSON, для оценки точности",
+        "fields_run": "Извлечь поля",
+        "fields_table": "Поля рядом",
+        "fields_accuracy": "Точность полей по эталону",
+        "fields_raw": "Сырые данные (JSON): ответы, значения, ошибки формата, исправления",
+        "fields_done": "✓ моделей: {models}, страниц: {pages}, {seconds:.1f} с",
+        "fields_err_template": "Выберите шаблон документа ({choices}).",
+        "fields_err_truth": "Эталонные значения — не объект JSON: {error}",
         "ar_tab_benchmark": "Бенчмарк",
         "bench_intro": "Прогон моделей по целому набору документов, по одной модели за раз: точность по эталону, "
                        "скорость (загрузка, задержка p50/p90, страниц/с) и память. Каждый прогон попадает в "
