@@ -25,6 +25,8 @@ class OcrRequest:
     image: Image.Image
     task: str = "ocr"
     prompt: str | None = None
+    # Earlier turns of a chat about this image, as (question, answer) pairs; the image belongs to the first.
+    history: tuple[tuple[str, str], ...] = ()
     # The image as engines send it over HTTP, by format: encoded once per request, shared by every model in a run.
     encoded: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -104,3 +106,12 @@ class Engine:
     def memory_mb(self) -> float | None:
         """What the loaded model holds (VRAM on a GPU, RAM otherwise), for the pool's memory budget."""
         return None
+
+
+def conversation(history: tuple[tuple[str, str], ...], prompt: str) -> list[tuple[str, str]]:
+    """A chat as (role, text) turns: the earlier questions and answers, then this prompt. Engines attach the
+    image to the first user turn."""
+    turns = []
+    for question, answer in history:
+        turns += [("user", question), ("assistant", answer)]
+    return turns + [("user", prompt)]

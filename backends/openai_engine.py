@@ -16,7 +16,7 @@ from typing import Any, Iterator, Literal
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
-from backends.base import Availability, Engine, EngineOutput, OcrRequest
+from backends.base import Availability, Engine, EngineOutput, OcrRequest, conversation
 
 
 class RequestShaping(BaseModel):
@@ -64,20 +64,26 @@ def request_image_url(request: OcrRequest, fmt: str = "png") -> str:
     return request.encoded[fmt]
 
 
-def chat_messages(image_url: str, text: str) -> list[dict[str, Any]]:
-    """One user turn: the image first, then the text (the order the OCR models' recipes use)."""
-    return [{"role": "user", "content": [
+def chat_messages(image_url: str, text: str, history: tuple[tuple[str, str], ...] = (),
+                  prefix: str = "") -> list[dict[str, Any]]:
+    """The chat: the first user turn holds the image first, then its text (the order the OCR models' recipes
+    use) after `prefix`; earlier answers and later questions follow as plain text."""
+    turns = conversation(history, text)
+    messages: list[dict[str, Any]] = [{"role": "user", "content": [
         {"type": "image_url", "image_url": {"url": image_url}},
-        {"type": "text", "text": text},
+        {"type": "text", "text": prefix + turns[0][1]},
     ]}]
+    return messages + [{"role": role, "content": content} for role, content in turns[1:]]
 
 
-def build_payload(options: OpenAIOptions, model: str, prompt: str, image: Image.Image | str) -> dict[str, Any]:
-    """The chat-completions request: one user turn with the image (or its data URL), then the (prefixed) prompt."""
+def build_payload(options: OpenAIOptions, model: str, prompt: str, image: Image.Image | str,
+                  history: tuple[tuple[str, str], ...] = ()) -> dict[str, Any]:
+    """The chat-completions request: the image (or its data URL) with the first (prefixed) question, then any
+    earlier turns of the chat and this prompt."""
     url = image if isinstance(image, str) else image_data_url(image, options.image_format)
     payload: dict[str, Any] = {
         "model": model,
-        "messages": chat_messages(url, options.prompt_prefix + prompt),
+        "messages": chat_messages(url, prompt, history, options.prompt_prefix),
         "stream": True,
         "stream_options": {"include_usage": True},
         "temperature": options.temperature,
@@ -173,7 +179,8 @@ class OpenAIEngine(Engine):
         import httpx
 
         prompt = request.prompt or self.prompts.get(request.task) or "Read all the text in this image."
-        payload = build_payload(self.options, self.model, prompt, request_image_url(request, self.options.image_format))
+        payload = build_payload(self.options, self.model, prompt, request_image_url(request, self.options.image_format),
+                                request.history)
         started = time.perf_counter()
         text, usage, finish, first_token_s, cut_reason, chunks = "", None, None, None, None, 0
         try:

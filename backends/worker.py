@@ -19,7 +19,7 @@ go into the message when the child dies.
     parent -> child                                    child -> parent
     {"op": "load", "entry": ModelEntry as JSON}        {"type": "loaded", "pid", "python", "version",
                                                          "memory_mb": engine.memory_mb() or null}
-    {"op": "run", "task", "prompt", "image": IMAGE}    {"type": "delta", "text"}   (any number)
+    {"op": "run", "task", "prompt", "history", "image": IMAGE}    {"type": "delta", "text"}   (any number)
       then one frame: the image's bytes                then one of:
                                                        {"type": "output", "text", "boxes": [[x0, y0, x1,
                                                          y1, text, confidence], ...], "output_tokens",
@@ -417,7 +417,8 @@ class WorkerEngine(Engine):
             self._busy = True
         finished = False
         try:
-            self._send(child, {"op": "run", "task": request.task, "prompt": request.prompt, "image": header},
+            self._send(child, {"op": "run", "task": request.task, "prompt": request.prompt,
+                               "history": [list(turn) for turn in request.history], "image": header},
                        "the request", payload)
             while True:
                 message = self._receive(child, "the request")
@@ -587,7 +588,8 @@ def _run(conn: Connection, engine: Engine | None, message: dict[str, Any], paylo
         if engine is None:
             raise RuntimeError("the engine is not loaded")
         request = OcrRequest(decode_image(message["image"], payload), message.get("task") or "ocr",
-                             message.get("prompt"))
+                             message.get("prompt"),
+                             history=tuple((q, a) for q, a in message.get("history") or ()))
         stream = engine.stream(request)
         try:
             for item in stream:

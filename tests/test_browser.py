@@ -125,3 +125,51 @@ def test_a_pdf_shows_its_pages_and_reads_them_all(playwright, served_app, tmp_pa
         assert text.index("--- 1/2 ---") < text.index("alpha") < text.index("--- 2/2 ---") < text.index("bravo")
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def tiny_app(tiny_hf_cache):
+    """The app with the tiny transformers models installed, so a VLM can chat."""
+    from backends.pool import ModelPool
+    from tests.conftest import free_port
+    from tests.test_transformers_engine import shipped_config
+    from ui.app import build_app
+
+    pool = ModelPool(shipped_config(max_new_tokens=16))
+    app = build_app(pool)
+    port = free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    app.close()
+    pool.close()
+
+
+def test_chat_with_an_image_then_fields_side_by_side(playwright, tiny_app, tmp_path):
+    context, page = open_page(playwright, tmp_path, "en-US")
+    try:
+        page.goto(tiny_app)
+        page.get_by_role("tab", name="Chat").click()
+        page.locator("#chat-capability").get_by_text("chats about the document").wait_for(timeout=TIMEOUT_MS)
+        page.locator("#chat-input input[type=file]").set_input_files(str(LICENCE))
+        page.locator("#chat-input textarea").fill("What is the licence number?")
+        page.locator("#chat-input textarea").press("Enter")
+        history = page.locator("#chat-history")
+        history.get_by_text("What is the licence number?").wait_for(timeout=TIMEOUT_MS)
+        history.locator("img").first.wait_for(timeout=TIMEOUT_MS)  # the document is in the conversation
+        bot = history.locator(".message.bot, [data-testid=bot]").last
+        bot.wait_for(timeout=TIMEOUT_MS)
+        page.wait_for_function("() => { const b = [...document.querySelectorAll('#chat-history .message.bot, "
+                               "#chat-history [data-testid=bot]')].pop(); "
+                               "return b && b.innerText.trim() && b.innerText.trim() !== '…'; }", timeout=TIMEOUT_MS)
+        page.screenshot(path=str(SCREENSHOTS / "chat-en.png"), full_page=True)
+
+        page.get_by_role("tab", name="Fields").click()
+        page.locator("#fields-document input[type=file]").set_input_files(str(LICENCE))
+        page.locator("#fields-preview img").wait_for(timeout=TIMEOUT_MS)
+        page.get_by_role("button", name="Extract fields").click()
+        table = page.locator("#fields-table")
+        table.get_by_text("Licence number").wait_for(timeout=TIMEOUT_MS)
+        table.get_by_text("77 16 482915").first.wait_for(timeout=TIMEOUT_MS)
+        page.screenshot(path=str(SCREENSHOTS / "fields-en.png"), full_page=True)
+    finally:
+        context.close()

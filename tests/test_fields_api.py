@@ -27,7 +27,7 @@ def test_two_engines_and_a_missing_vlm_side_by_side_with_accuracy(client):
     rows = {row[0]: dict(zip(table["headers"], row)) for row in table["data"]}
     assert list(rows) == ["1", "2", "3", "4a", "4b", "4c", "5", "8", "9"]
     assert rows["4a"]["Tesseract 5 (rus+eng)"] == rows["4a"]["truth"] == "24.04.2021"
-    assert rows["4a"]["agree"] is True and rows["1"]["agree"] is False  # RapidOCR cannot read Cyrillic
+    assert rows["4a"]["agree"] == "✓" and rows["1"]["agree"] == "≠"  # RapidOCR cannot read Cyrillic
     assert rows["1"]["Qwen3-VL-4B-Instruct"] is None
     accuracy = {row[0]: row[1] for row in scores["value"]["data"]}
     assert accuracy["Tesseract 5 (rus+eng)"] == 1.0 and accuracy["RapidOCR (PP-OCR, Latin)"] < 0.6

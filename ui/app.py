@@ -8,6 +8,7 @@ import gradio as gr
 from backends.pool import ModelPool
 from ui.arena import ArenaTab
 from ui.benchmark_tab import BenchmarkTab
+from ui.chat_tab import ChatTab
 from ui.fields_tab import FieldsTab
 from ui.models_panel import ModelsPanel
 from ui.i18n import gradio_translations
@@ -44,6 +45,8 @@ def build_app(pool: ModelPool, forced_language: str = "auto") -> ArenaApp:
                 arena = ArenaTab(pool, forced_language, i18n)
                 arena.build()
                 ModelsPanel(pool, forced_language, i18n).build()
+            with gr.Tab(i18n("ar_tab_chat"), id="chat"):
+                ChatTab(pool, forced_language, i18n).build(arena.document, arena.page)
             with gr.Tab(i18n("ar_tab_fields"), id="fields"):
                 gr.Markdown(i18n("fields_intro"))
                 FieldsTab(pool, forced_language, i18n, arena.exports).build()

@@ -126,7 +126,7 @@ class FieldsTab:
         scores = pd.DataFrame(score_rows)
         if len(pages) == 1 and not scores.empty:
             scores = scores.drop(columns=["page"])
-        return (status, styled(combined, list(names.values()), record),
+        return (status, styled(combined, list(names.values())),
                 gr.update(value=scores if truth is not None else None, visible=truth is not None), files, record)
 
     def _export(self, record: dict, table: pd.DataFrame) -> list[str]:
@@ -138,12 +138,12 @@ class FieldsTab:
         return [str(csv_path), str(json_path)]
 
 
-def styled(table: pd.DataFrame, model_columns: list[str], record: dict):
-    """Disagreeing rows tinted, values failing their format in bold amber (the `format_failed` column says whose)."""
+def styled(table: pd.DataFrame, model_columns: list[str]):
+    """Disagreeing rows (≠) tinted, values failing their format in bold amber (`format_failed` says whose)."""
     def colours(frame: pd.DataFrame) -> pd.DataFrame:
         styles = pd.DataFrame("", index=frame.index, columns=frame.columns)
         for row in frame.index:
-            if frame.at[row, "agree"] is False:
+            if frame.at[row, "agree"] == "≠":
                 styles.loc[row, model_columns] = DISAGREE_STYLE
             failed = [m.strip() for m in str(frame.at[row, "format_failed"] or "").split(",") if m.strip()]
             for model in failed:
@@ -151,7 +151,9 @@ def styled(table: pd.DataFrame, model_columns: list[str], record: dict):
                     styles.at[row, model] = FORMAT_STYLE
         return styles
 
-    return table.style.apply(colours, axis=None)
+    shown = table.copy()
+    shown["agree"] = [{True: "✓", False: "≠"}.get(v, "") for v in table["agree"]]
+    return shown.style.apply(colours, axis=None).format(na_rep="—")
 
 
 def _parse_truth(truth_json: str | None, lang: str) -> dict[str, str] | None:

@@ -15,6 +15,23 @@ STRINGS: dict[str, dict[str, str]] = {
         "ar_intro": "Drop in a document image, tick several models and compare what they read, side by side. "
                     "Add the true text to score accuracy.",
         "ar_tab_arena": "Arena",
+        "ar_tab_chat": "Chat",
+        "chat_model": "Model",
+        "chat_page": "PDF page",
+        "chat_history": "Conversation",
+        "chat_placeholder": "Attach the document (image or PDF) and ask about it, e.g. “What is the expiry date?”",
+        "chat_from_arena": "Use the arena's document",
+        "chat_ocr": "Read the text (OCR)",
+        "chat_retry": "Retry",
+        "chat_clear": "Clear",
+        "chat_can": "**{name}** chats about the document: ask anything, follow up; the reply streams.",
+        "chat_cannot": "**{name}** cannot chat: it only reads text (its tasks: {tasks}). "
+                       "Use “Read the text (OCR)” to see what it reads.",
+        "chat_unavailable": "Not ready on this machine: {message}",
+        "chat_err_no_document": "Attach a document image (or a PDF) first, or use the arena's document.",
+        "chat_err_no_question": "Type a question.",
+        "chat_err_nothing_to_retry": "There is no question to ask again.",
+        "chat_err_no_arena_document": "The arena has no document yet.",
         "ar_tab_fields": "Fields",
         "fields_intro": "Pull a document's fields out with several models: VLMs answer in JSON, OCR engines' text "
                         "is parsed by the template's rules. Rows where the models disagree are tinted; values "
@@ -173,6 +190,24 @@ STRINGS: dict[str, dict[str, str]] = {
         "ar_intro": "Загрузите изображение документа, отметьте несколько моделей и сравните, что они прочитали, "
                     "рядом друг с другом. Добавьте верный текст, чтобы оценить точность.",
         "ar_tab_arena": "Арена",
+        "ar_tab_chat": "Чат",
+        "chat_model": "Модель",
+        "chat_page": "Страница PDF",
+        "chat_history": "Диалог",
+        "chat_placeholder": "Приложите документ (изображение или PDF) и спросите о нём, например: «До какого числа "
+                            "действует?»",
+        "chat_from_arena": "Взять документ из арены",
+        "chat_ocr": "Прочитать текст (OCR)",
+        "chat_retry": "Повторить",
+        "chat_clear": "Очистить",
+        "chat_can": "**{name}** отвечает на вопросы о документе, можно уточнять; ответ появляется по мере генерации.",
+        "chat_cannot": "**{name}** не умеет вести диалог: только читает текст (задачи: {tasks}). "
+                       "Нажмите «Прочитать текст (OCR)», чтобы увидеть, что она читает.",
+        "chat_unavailable": "На этой машине не готова: {message}",
+        "chat_err_no_document": "Сначала приложите изображение документа (или PDF) либо возьмите документ из арены.",
+        "chat_err_no_question": "Напишите вопрос.",
+        "chat_err_nothing_to_retry": "Нет вопроса, который можно повторить.",
+        "chat_err_no_arena_document": "В арене ещё нет документа.",
         "ar_tab_fields": "Поля",
         "fields_intro": "Извлечение полей документа несколькими моделями: VLM отвечают в JSON, текст OCR-движков "
                         "разбирается правилами шаблона. Строки, где модели расходятся, подсвечены; значения, "

@@ -157,7 +157,7 @@ class TransformersEngine(Engine):
         family, processor = self.family, self.processor
         state = generation.GenerationState()
         inputs = family.build_inputs(processor, request.image.convert("RGB"), self.prompt_for(request),
-                                     dict(self.options.inputs))
+                                     dict(self.options.inputs), request.history)
         inputs = inputs.to(self.model.device, dtype=self.model.dtype)  # casts only the float tensors (pixels)
         preprocess_s = time.perf_counter() - state.started
         prompt_length = 1 if family.encoder_decoder else inputs["input_ids"].shape[1]

@@ -14,6 +14,8 @@ from typing import Any
 
 from PIL import Image
 
+from backends.base import conversation
+
 # Attention implementations a family is known to reject at load time (it raises a ValueError).
 # The loader skips these instead of failing on them first.
 KNOWN_ATTENTION_REJECTS: dict[str, frozenset[str]] = {
@@ -32,8 +34,12 @@ class Family:
     generate_defaults: dict[str, Any] = field(default_factory=dict)
     remote_chat: bool = False  # remote code with its own chat() (GOT ucas): no generate, no streaming
 
-    def build_inputs(self, processor, image: Image.Image, prompt: str, call_kwargs: dict) -> Any:
-        messages = [{"role": "user", "content": [{"type": "image", "image": image}, {"type": "text", "text": prompt}]}]
+    def build_inputs(self, processor, image: Image.Image, prompt: str, call_kwargs: dict,
+                     history: tuple[tuple[str, str], ...] = ()) -> Any:
+        """The chat template over the conversation: the image with the first question, then any later turns."""
+        turns = conversation(history, prompt)
+        messages = [{"role": "user", "content": [{"type": "image", "image": image}, {"type": "text", "text": turns[0][1]}]}]
+        messages += [{"role": role, "content": [{"type": "text", "text": content}]} for role, content in turns[1:]]
         return processor.apply_chat_template(
             messages, tokenize=True, add_generation_prompt=True, return_dict=True, return_tensors="pt",
             **call_kwargs,
@@ -51,7 +57,8 @@ class Family:
 
 @dataclass(frozen=True)
 class GotOcr2Family(Family):
-    def build_inputs(self, processor, image, prompt, call_kwargs):
+    def build_inputs(self, processor, image, prompt, call_kwargs, history=()):
+        _no_conversation(self, history)
         # GOT reads the whole page with no instruction; options such as format=True go to the processor.
         return processor(image, return_tensors="pt", **call_kwargs)
 
@@ -63,8 +70,14 @@ class GotOcr2Family(Family):
 class PlainPromptFamily(Family):
     """Processors called as processor(text=prompt, images=image): Florence-2 and DeepSeek-OCR-2."""
 
-    def build_inputs(self, processor, image, prompt, call_kwargs):
+    def build_inputs(self, processor, image, prompt, call_kwargs, history=()):
+        _no_conversation(self, history)
         return processor(text=prompt, images=image, return_tensors="pt", **call_kwargs)
+
+
+def _no_conversation(family: Family, history) -> None:
+    if history:
+        raise ValueError(f"the {family.name} family has no chat template: it answers one prompt, not a conversation")
 
 
 CHAT = Family("chat")

@@ -114,9 +114,10 @@ def sampling_params_kwargs(options: VllmOptions) -> dict[str, Any]:
     return kwargs
 
 
-def request_messages(options: VllmOptions, prompt: str, image_url: str) -> list[dict[str, Any]]:
+def request_messages(options: VllmOptions, prompt: str, image_url: str,
+                     history: tuple[tuple[str, str], ...] = ()) -> list[dict[str, Any]]:
     """The chat messages for `LLM.chat`, the same ones the server receives over HTTP."""
-    return chat_messages(image_url, options.prompt_prefix + prompt)
+    return chat_messages(image_url, prompt, history, options.prompt_prefix)
 
 
 def describe_command(command: list[str]) -> str:

@@ -38,7 +38,7 @@ class VllmInProcessEngine(Engine):
 
         assert self.llm is not None, "stream() before load()"
         prompt = request.prompt or self.entry.prompts.get(request.task) or "Read all the text in this image."
-        messages = request_messages(self.options, prompt, request_image_url(request))
+        messages = request_messages(self.options, prompt, request_image_url(request), request.history)
         params = SamplingParams(**sampling_params_kwargs(self.options))
         started = time.perf_counter()
         result = self.llm.chat(messages, params, use_tqdm=False)[0]

@@ -1,0 +1,111 @@
+"""Chat: multi-turn requests reach every engine kind with their history, and the Chat tab works through its API
+with a tiny transformers model; a CPU engine's tab states its limits."""
+from __future__ import annotations
+
+import pytest
+from gradio_client import Client, handle_file
+
+from backends.base import conversation
+from backends.openai_engine import chat_messages
+from backends.pool import ModelPool
+from tests.conftest import PHOTOTEST, free_port
+from tests.test_transformers_engine import shipped_config
+from ui.chat_tab import document_of, question_answer_pairs
+
+HISTORY = (("What is this?", "A test page."), ("Which language?", "English."))
+
+
+def test_a_conversation_puts_the_image_with_the_first_question():
+    assert conversation(HISTORY, "Line 2?") == [("user", "What is this?"), ("assistant", "A test page."),
+                                                ("user", "Which language?"), ("assistant", "English."),
+                                                ("user", "Line 2?")]
+    messages = chat_messages("data:image/png;base64,AA", "Line 2?", HISTORY, prefix="<|img|>")
+    assert messages[0]["content"] == [{"type": "image_url", "image_url": {"url": "data:image/png;base64,AA"}},
+                                      {"type": "text", "text": "<|img|>What is this?"}]
+    assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant", "user"]
+    assert messages[-1] == {"role": "user", "content": "Line 2?"}
+
+
+def test_the_chat_history_gives_the_document_and_the_answered_turns():
+    history = [
+        {"role": "user", "content": [{"type": "file", "file": "/tmp/scan.png"}]},
+        {"role": "user", "content": [{"type": "text", "text": "What is this?"}]},
+        {"role": "assistant", "content": [{"type": "text", "text": "A test page."}]},
+        {"role": "user", "content": "Which language?"},
+        {"role": "assistant", "content": "timed out", "metadata": {"title": "⚠ timed out"}},  # not an answer
+        {"role": "user", "content": {"path": "/tmp/other.png"}},
+    ]
+    assert document_of(history) == "/tmp/other.png"  # the last document sent
+    assert question_answer_pairs(history) == (("What is this?", "A test page."),)
+
+
+def test_the_tiny_model_sees_the_earlier_turns(tiny_hf_cache):
+    from PIL import Image
+
+    from backends.hf.families import FAMILIES
+    from backends.hf.processors import load_processor
+
+    processor = load_processor(tiny_hf_cache["Qwen/Qwen2-VL-2B-Instruct"])
+    image = Image.new("RGB", (56, 56), "white")
+    alone = FAMILIES["qwen2_vl"].build_inputs(processor, image, "Line 2?", {})
+    follow_up = FAMILIES["qwen2_vl"].build_inputs(processor, image, "Line 2?", {}, HISTORY)
+    text = processor.tokenizer.decode(follow_up["input_ids"][0])
+    assert "A test page." in text and "Which language?" in text
+    assert text.index("What is this?") < text.index("English.") < text.index("Line 2?")
+    assert follow_up["input_ids"].shape[1] > alone["input_ids"].shape[1]
+    assert follow_up["pixel_values"].shape == alone["pixel_values"].shape  # one image, once
+
+
+@pytest.fixture(scope="module")
+def client(tiny_hf_cache):
+    from ui.app import build_app
+
+    pool = ModelPool(shipped_config(max_new_tokens=24))
+    app = build_app(pool)
+    port = free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    yield Client(f"http://127.0.0.1:{port}/", verbose=False)
+    app.close()
+    pool.close()
+
+
+def _for_upload(history: list[dict]) -> list[dict]:
+    """A history from the server, ready to send back (its files go up again)."""
+    return [{**m, "content": [({**p, "file": handle_file(p["file"])} if p.get("type") == "file" else p)
+                              for p in m["content"]]} for m in history]
+
+
+@pytest.mark.slow
+def test_two_turns_with_an_image_on_a_tiny_model(client):
+    job = client.submit({"text": "What is written here?", "files": [handle_file(str(PHOTOTEST))]}, [],
+                        "qwen_vl_2b", "1", api_name="/chat")
+    history, cleared = job.result()
+    streamed = [update[0] for update in job.outputs()]
+    assert cleared == {"text": "", "files": []} or not cleared
+    assert [m["role"] for m in history] == ["user", "user", "assistant"]
+    assert history[0]["content"][0]["type"] == "file" and history[0]["content"][0]["file"].endswith(".tif")
+    answer = history[2]["content"][0]["text"]
+    assert answer and history[2]["metadata"] is None  # a real reply, not an error note
+    assert streamed[-1][2]["content"][0]["text"] == answer  # the stream ends on the final text
+
+    history2, _ = client.predict({"text": "And the second line?", "files": []}, _for_upload(history),
+                                 "qwen_vl_2b", "1", api_name="/chat")
+    assert [m["role"] for m in history2] == ["user", "user", "assistant", "user", "assistant"]
+    assert history2[2]["content"][0]["text"] == answer  # the first turn came back unchanged
+    assert history2[3]["content"][0]["text"] == "And the second line?" and history2[4]["content"][0]["text"]
+
+    retried = client.predict(_for_upload(history2), "qwen_vl_2b", "1", api_name="/chat_retry")
+    assert [m["role"] for m in retried] == ["user", "user", "assistant", "user", "assistant"]
+
+
+@pytest.mark.slow
+def test_a_cpu_engine_says_it_cannot_chat_and_offers_ocr(client):
+    with pytest.raises(Exception, match="cannot chat: it only reads text"):
+        client.predict({"text": "What is the date?", "files": [handle_file(str(PHOTOTEST))]}, [], "tesseract", "1",
+                       api_name="/chat")
+    history = [{"role": "user", "content": [{"type": "file", "file": handle_file(str(PHOTOTEST))}]}]
+    shown = client.predict(history, "tesseract", "1", api_name="/chat_ocr")
+    assert shown[-1]["metadata"]["title"] == "OCR · Tesseract 5 (rus+eng)"  # labelled as OCR, not as a reply
+    assert "quick brown" in shown[-1]["content"][0]["text"]
+    with pytest.raises(Exception, match="Attach a document image"):
+        client.predict({"text": "Hello?", "files": []}, [], "qwen_vl_2b", "1", api_name="/chat")
