@@ -109,3 +109,17 @@ def test_a_cpu_engine_says_it_cannot_chat_and_offers_ocr(client):
     assert "quick brown" in shown[-1]["content"][0]["text"]
     with pytest.raises(Exception, match="Attach a document image"):
         client.predict({"text": "Hello?", "files": []}, [], "qwen_vl_2b", "1", api_name="/chat")
+
+
+def test_the_arenas_document_and_page_start_the_chat(config):
+    import gradio as gr
+
+    from ui.chat_tab import ChatTab
+
+    tab = ChatTab(ModelPool(config), "en", gr.I18n(en={}))
+    history, page = tab.carry_over("/tmp/scan.pdf", "3", [])
+    assert history == [{"role": "user", "content": {"path": "/tmp/scan.pdf"}}] and page["value"] == "3"
+    history, page = tab.carry_over("/tmp/scan.pdf", "all", history)  # a chat is about one page
+    assert len(history) == 2 and page["value"] == "1"
+    assert document_of(history) == "/tmp/scan.pdf"
+    assert "cannot chat" in tab.describe("tesseract", "en") and "chats about" in tab.describe("qwen_vl_2b", "en")
