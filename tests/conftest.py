@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 # Before anything imports huggingface_hub (it reads these at import time): a fresh, empty hub cache for the session,
@@ -42,19 +43,28 @@ def benchmark_history(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("benchmarks") / "history.sqlite"
 
 
-@pytest.fixture(scope="session")
-def served_app(config, benchmark_history):
-    """The real app on the shipped config, served on a free local port; yields its URL."""
+@contextmanager
+def serving(config):
+    """The real app on `config`, served in-process on a free local port; yields its URL."""
     from ui.app import build_app
 
-    app_settings = config.app.model_copy(update={"benchmark_history": str(benchmark_history)})
-    pool = ModelPool(config.model_copy(update={"app": app_settings}))
+    pool = ModelPool(config)
     app = build_app(pool)
     port = free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
-    app.close()
-    pool.close()
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        app.close()
+        pool.close()
+
+
+@pytest.fixture(scope="session")
+def served_app(config, benchmark_history):
+    """The shipped config (benchmark runs recorded in a temp history), served for the whole session."""
+    app_settings = config.app.model_copy(update={"benchmark_history": str(benchmark_history)})
+    with serving(config.model_copy(update={"app": app_settings})) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,7 @@ from __future__ import annotations
 import pytest
 from gradio_client import Client, handle_file
 
-from backends.pool import ModelPool
-from tests.conftest import PHOTOTEST, free_port
+from tests.conftest import PHOTOTEST, serving
 from tests.test_transformers_engine import shipped_config
 
 pytestmark = pytest.mark.slow
@@ -13,15 +12,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def client(tiny_hf_cache):
-    from ui.app import build_app
-
-    pool = ModelPool(shipped_config(max_new_tokens=8))
-    app = build_app(pool)
-    port = free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    yield Client(f"http://127.0.0.1:{port}/", verbose=False)
-    app.close()
-    pool.close()
+    with serving(shipped_config(max_new_tokens=8)) as url:
+        yield Client(url, verbose=False)
 
 
 def test_tesseract_and_two_tiny_vlms_side_by_side(client):

@@ -130,18 +130,11 @@ def test_a_pdf_shows_its_pages_and_reads_them_all(playwright, served_app, tmp_pa
 @pytest.fixture(scope="module")
 def tiny_app(tiny_hf_cache):
     """The app with the tiny transformers models installed, so a VLM can chat."""
-    from backends.pool import ModelPool
-    from tests.conftest import free_port
+    from tests.conftest import serving
     from tests.test_transformers_engine import shipped_config
-    from ui.app import build_app
 
-    pool = ModelPool(shipped_config(max_new_tokens=16))
-    app = build_app(pool)
-    port = free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
-    app.close()
-    pool.close()
+    with serving(shipped_config(max_new_tokens=16)) as url:
+        yield url
 
 
 def test_chat_with_an_image_then_fields_side_by_side(playwright, tiny_app, tmp_path):

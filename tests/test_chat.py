@@ -8,7 +8,7 @@ from gradio_client import Client, handle_file
 from backends.base import conversation
 from backends.openai_engine import chat_messages
 from backends.pool import ModelPool
-from tests.conftest import PHOTOTEST, free_port
+from tests.conftest import PHOTOTEST, serving
 from tests.test_transformers_engine import shipped_config
 from ui.chat_tab import document_of, question_answer_pairs
 
@@ -58,15 +58,8 @@ def test_the_tiny_model_sees_the_earlier_turns(tiny_hf_cache):
 
 @pytest.fixture(scope="module")
 def client(tiny_hf_cache):
-    from ui.app import build_app
-
-    pool = ModelPool(shipped_config(max_new_tokens=24))
-    app = build_app(pool)
-    port = free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    yield Client(f"http://127.0.0.1:{port}/", verbose=False)
-    app.close()
-    pool.close()
+    with serving(shipped_config(max_new_tokens=24)) as url:
+        yield Client(url, verbose=False)
 
 
 def _for_upload(history: list[dict]) -> list[dict]:
