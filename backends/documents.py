@@ -71,14 +71,30 @@ def _open_pdf(path: Path):
         raise DocumentError(f"{path.name} is not a readable PDF ({exc}).") from None
 
 
+def _page_count(document, path: Path) -> int:
+    if len(document) == 0:
+        raise DocumentError(f"{path.name} has no pages.")
+    return len(document)
+
+
 def pdf_page_count(path: str | Path) -> int:
     document = _open_pdf(Path(path))
     try:
-        if len(document) == 0:
-            raise DocumentError(f"{Path(path).name} has no pages.")
-        return len(document)
+        return _page_count(document, Path(path))
     finally:
         document.close()
+
+
+def _render(document, path: Path, index: int, dpi: float, max_pixels: int) -> Image.Image:
+    if not 0 <= index < len(document):
+        raise DocumentError(f"{path.name} has {len(document)} pages; there is no page {index + 1}.")
+    page = document[index]
+    width_pt, height_pt = page.get_size()
+    scale = dpi / 72
+    width, height = round(width_pt * scale), round(height_pt * scale)
+    if width * height > max_pixels:
+        raise DocumentError(_too_large(f"{path.name} page {index + 1} at {dpi:g} dpi", width, height, max_pixels))
+    return page.render(scale=scale).to_pil().convert("RGB")
 
 
 def render_pdf_page(path: str | Path, index: int, *, dpi: float = 200, max_pixels: int = 60_000_000) -> Image.Image:
@@ -86,15 +102,7 @@ def render_pdf_page(path: str | Path, index: int, *, dpi: float = 200, max_pixel
     path = Path(path)
     document = _open_pdf(path)
     try:
-        if not 0 <= index < len(document):
-            raise DocumentError(f"{path.name} has {len(document)} pages; there is no page {index + 1}.")
-        page = document[index]
-        width_pt, height_pt = page.get_size()
-        scale = dpi / 72
-        width, height = round(width_pt * scale), round(height_pt * scale)
-        if width * height > max_pixels:
-            raise DocumentError(_too_large(f"{path.name} page {index + 1} at {dpi:g} dpi", width, height, max_pixels))
-        return page.render(scale=scale).to_pil().convert("RGB")
+        return _render(document, path, index, dpi, max_pixels)
     finally:
         document.close()
 
@@ -116,15 +124,19 @@ def load_pages(path: str | Path, page: int | str | None = None, *, dpi: float = 
     if max_bytes is not None and path.is_file() and path.stat().st_size > max_bytes:
         raise DocumentError(f"{path.name} is {path.stat().st_size / 2**20:.1f} MB; the limit is "
                             f"{max_bytes / 2**20:.0f} MB.")
-    count = pdf_page_count(path)
-    if page == ALL_PAGES:
-        if count > max_pages:
-            raise DocumentError(f"{path.name} has {count} pages; reading all pages is limited to {max_pages} "
-                                "(app.pdf_max_pages in config.yaml). Pick one page, or raise the limit.")
-        numbers = range(1, count + 1)
-    else:
-        try:
-            numbers = [int(page or 1)]
-        except ValueError:
-            raise DocumentError(f"page must be a page number or '{ALL_PAGES}', not {page!r}") from None
-    return [(n, render_pdf_page(path, n - 1, dpi=dpi, max_pixels=max_pixels)) for n in numbers]
+    document = _open_pdf(path)  # parsed once for the count and every page
+    try:
+        count = _page_count(document, path)
+        if page == ALL_PAGES:
+            if count > max_pages:
+                raise DocumentError(f"{path.name} has {count} pages; reading all pages is limited to {max_pages} "
+                                    "(app.pdf_max_pages in config.yaml). Pick one page, or raise the limit.")
+            numbers = range(1, count + 1)
+        else:
+            try:
+                numbers = [int(page or 1)]
+            except ValueError:
+                raise DocumentError(f"page must be a page number or '{ALL_PAGES}', not {page!r}") from None
+        return [(n, _render(document, path, n - 1, dpi, max_pixels)) for n in numbers]
+    finally:
+        document.close()
