@@ -122,7 +122,9 @@ def test_history_lists_two_runs_and_compare_shows_both(tmp_path, capsys):
     listing = capsys.readouterr().out
     assert first in listing and second in listing and "en_printed_pages" in listing
 
-    assert main(["compare", first[:17], second, "--history", str(db)]) == 0
+    # A unique prefix of a run id will do (both runs may start in the same second: find where they differ).
+    prefix = next(first[:n] for n in range(1, len(first) + 1) if not second.startswith(first[:n]))
+    assert main(["compare", prefix, second, "--history", str(db)]) == 0
     table = capsys.readouterr().out
     assert first in table and second in table
     assert "| cer_mean" in table and "| latency_p50_s" in table
