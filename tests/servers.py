@@ -46,3 +46,40 @@ def transformers_serve(model: str, port: int, env: dict[str, str] | None = None)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextlib.contextmanager
+def launched_app(*args: str, env: dict[str, str] | None = None, timeout_s: float = 90) -> Iterator[str]:
+    """`python launch.py --port P ARGS` as a user starts it, in a fresh process; yields its URL, then stops it."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = open(os.devnull, "wb")
+    process = subprocess.Popen([sys.executable, "launch.py", "--port", str(port), *args], cwd=ROOT,
+                               env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the app exited with code {process.returncode}")
+            try:
+                if httpx.get(f"{url}/", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the app did not answer within {timeout_s} s")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait()
+        log.close()

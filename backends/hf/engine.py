@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from backends import memory
 from backends.base import Availability, Engine, EngineOutput, OcrRequest
 from backends.hf import families, generation
+from backends.hf.loading import TRANSFORMERS_LOCK
 from backends.weights import local_weights_dir, weights_availability
 
 # Qwen's default max_pixels (~12.8 MP) turns a full page into ~16k image tokens. 1280 patches of 28×28
@@ -72,6 +73,12 @@ class TransformersEngine(Engine):
 
     # ----- lifecycle -----
     def load(self) -> None:
+        with TRANSFORMERS_LOCK:  # several models ticked together load in turn, imports included
+            self._load()
+
+    def _load(self) -> None:
+        from transformers import StoppingCriteria, TextIteratorStreamer  # noqa: F401  (generation's, imported now)
+
         from backends.hf.loading import load_model, resolve_placement
         from backends.hf.processors import load_processor
 
@@ -156,8 +163,9 @@ class TransformersEngine(Engine):
         self._cancel.clear()
         family, processor = self.family, self.processor
         state = generation.GenerationState()
-        inputs = family.build_inputs(processor, request.image.convert("RGB"), self.prompt_for(request),
-                                     dict(self.options.inputs), request.history)
+        with TRANSFORMERS_LOCK:  # a first chat template or processor call can import more of transformers
+            inputs = family.build_inputs(processor, request.image.convert("RGB"), self.prompt_for(request),
+                                         dict(self.options.inputs), request.history)
         inputs = inputs.to(self.model.device, dtype=self.model.dtype)  # casts only the float tensors (pixels)
         preprocess_s = time.perf_counter() - state.started
         prompt_length = 1 if family.encoder_decoder else inputs["input_ids"].shape[1]

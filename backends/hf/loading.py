@@ -16,9 +16,12 @@ log = logging.getLogger(__name__)
 
 ATTENTION_ORDER = ("flash_attention_2", "sdpa", "eager")
 
-# from_pretrained patches process-wide torch state while it builds a model (meta-device init), so two
-# loads in parallel threads corrupt each other ("Cannot copy out of meta tensor"). Loads take turns.
-_FROM_PRETRAINED_LOCK = threading.Lock()
+# Neither half of a first load is thread-safe. transformers imports its modules lazily on attribute access, and
+# two threads importing it through different names at once can see a half-initialised module ("cannot import
+# name 'AutoProcessor' from 'transformers'"). from_pretrained patches process-wide torch state while it builds a
+# model (meta-device init), so parallel loads corrupt each other ("Cannot copy out of meta tensor"). So whatever
+# can import transformers modules or build a model (imports, processors, weights, inputs) holds this lock.
+TRANSFORMERS_LOCK = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ def load_model(source: str, *, revision: str | None, trust_remote_code: bool, pl
         kwargs["device_map"] = placement.device  # straight onto the GPU, without a full copy in RAM
     for index, name in enumerate(order):
         try:
-            with _FROM_PRETRAINED_LOCK:
+            with TRANSFORMERS_LOCK:
                 model = AutoModelForImageTextToText.from_pretrained(source, attn_implementation=name, **kwargs)
         except (ValueError, ImportError) as exc:
             if index == len(order) - 1 or not _is_attention_rejection(exc):
