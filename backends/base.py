@@ -75,6 +75,12 @@ class Engine:
         self.options = options
 
     @classmethod
+    def from_entry(cls, entry: Any, options: Any, *, memory_budget_mb: float | None = None) -> "Engine":
+        """The engine for a config entry. `memory_budget_mb` is the pool's, for engines that size a reservation
+        from it (vLLM's KV cache on a CPU)."""
+        return cls(entry.key, options)
+
+    @classmethod
     def availability(cls, entry: Any) -> Availability:
         return Availability(ok=True)
 

@@ -70,7 +70,7 @@ def environment_availability(entry: ModelEntry) -> Availability:
     return Availability(True)
 
 
-def _stream_command(command: list[str], log: Callable[[str], None], tail: deque) -> int:
+def stream_command(command: list[str], log: Callable[[str], None], tail: deque) -> int:
     """Run a command, passing each output line to `log` as it comes; returns its exit code."""
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                text=True, encoding="utf-8", errors="replace", bufsize=1)
@@ -118,7 +118,7 @@ def create_environment(
         base = str(base_python or sys.executable)
         log(f"Creating a virtual environment at {_display(folder)} with {base} …")
         folder.parent.mkdir(parents=True, exist_ok=True)
-        code = _stream_command([base, "-m", "venv", str(folder)], log, tail)
+        code = stream_command([base, "-m", "venv", str(folder)], log, tail)
         if code != 0 or not python.exists():
             raise EnvironmentSetupError(
                 f"creating the virtual environment for '{entry.key}' at {folder} failed (exit code {code})"
@@ -128,7 +128,7 @@ def create_environment(
 
     packages = list(environment.packages)
     log(f"Installing into {_display(folder)}: {' '.join(packages)}")
-    code = _stream_command(
+    code = stream_command(
         [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input", *packages], log, tail
     )
     if code != 0:

@@ -142,7 +142,7 @@ class OpenAIEngine(Engine):
         self._client = None
 
     @classmethod
-    def from_entry(cls, entry, options: OpenAIOptions) -> "OpenAIEngine":
+    def from_entry(cls, entry, options: OpenAIOptions, *, memory_budget_mb: float | None = None) -> "OpenAIEngine":
         return cls(entry.key, options, endpoint=entry.endpoint or "", model=options.model or entry.weights or "",
                    prompts=entry.prompts)
 

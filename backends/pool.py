@@ -7,6 +7,7 @@ needs their room (least recently used first), the user unloads them, or their wo
 """
 from __future__ import annotations
 
+import functools
 import queue
 import threading
 import time
@@ -106,16 +107,17 @@ class ModelPool:
     def __init__(
         self,
         config: ArenaConfig,
-        create_engine: Callable[[ModelEntry], Engine] = registry.create_engine,
+        create_engine: Callable[[ModelEntry], Engine] | None = None,
         check_availability: Callable[[ModelEntry], Availability] = registry.availability,
         estimate_memory: Callable[[ModelEntry], float | None] | None = None,
+        on_gpu: bool | None = None,
     ):
         self.config = config
-        self._create_engine = create_engine
         self._check_availability = check_availability
         self.budget_mb = memory.memory_budget_mb(config.app.memory_budget_mb)
-        on_gpu = memory.cuda_total_mb() is not None
-        self._estimate_memory = estimate_memory or (lambda entry: weights.expected_memory_mb(entry, on_gpu))
+        self._create_engine = create_engine or functools.partial(registry.create_engine, memory_budget_mb=self.budget_mb)
+        self.on_gpu = memory.cuda_total_mb() is not None if on_gpu is None else on_gpu
+        self._estimate_memory = estimate_memory or (lambda entry: weights.expected_memory_mb(entry, self.on_gpu))
         self._slots: dict[str, _Slot] = {}
         self._slots_guard = threading.Lock()
 
@@ -344,7 +346,10 @@ class ModelPool:
 
     def _refuse_over_card(self, keys: list[str]) -> dict[str, Result]:
         """vLLM models reserve their share of the GPU at start: a selection whose shares exceed the card is
-        refused up front, naming the models to deselect, instead of failing one server start at a time."""
+        refused up front, naming the models to deselect, instead of failing one server start at a time.
+        On a CPU there is no card to share."""
+        if not self.on_gpu:
+            return {}
         entries = [self.config.get(k) for k in keys if k in self.config.keys()]
         refusals = card_share_refusals(entries)
         return {key: Result(key, self.config.get(key).name, Status.UNAVAILABLE, message=message)

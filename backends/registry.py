@@ -63,22 +63,18 @@ def availability(entry: ModelEntry) -> Availability:
     return cls.availability(entry)
 
 
-def create_engine(entry: ModelEntry) -> Engine:
+def create_engine(entry: ModelEntry, memory_budget_mb: float | None = None) -> Engine:
     """The engine for an entry: in this process, or behind a worker process when the entry asks for one."""
     if entry.runs_in_worker:
         from backends.worker import WorkerEngine
 
         return WorkerEngine(entry)
-    return create_local_engine(entry)
+    return create_local_engine(entry, memory_budget_mb)
 
 
-def create_local_engine(entry: ModelEntry) -> Engine:
+def create_local_engine(entry: ModelEntry, memory_budget_mb: float | None = None) -> Engine:
     """The engine itself, in this process (a worker process calls this for its entry)."""
-    cls = engine_class(entry.engine)
-    options = validate_options(entry)
-    if hasattr(cls, "from_entry"):
-        return cls.from_entry(entry, options)
-    return cls(entry.key, options)
+    return engine_class(entry.engine).from_entry(entry, validate_options(entry), memory_budget_mb=memory_budget_mb)
 
 
 def describe(entry: ModelEntry) -> dict[str, Any]:

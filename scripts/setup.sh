@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent setup: Debian packages (when this user may install them), the .venv, and Python packages.
 #   scripts/setup.sh        runtime only (what the app needs)
-#   scripts/setup.sh dev    plus the test tools and Debian's Chromium for the browser tests
+#   scripts/setup.sh dev    plus the test tools, Debian's Chromium for the browser tests, and the vLLM environment
+#                           (vLLM's CPU build here; ARENA_VLLM_ENV moves it, e.g. to a cache kept between clones)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,4 +57,9 @@ if [ ! -f "$stamp" ] && ! { [ "$mode" = runtime ] && [ -f ".venv/.installed-dev-
   .venv/bin/python -m pip install -q -r "$requirements"
   rm -f .venv/.installed-"$mode"-*
   touch "$stamp"
+fi
+
+# The tests run real vLLM: its own environment (about 3.5 GB), rebuilt only when its pins change.
+if [ "$mode" = dev ]; then
+  .venv/bin/python launch.py env vllm
 fi

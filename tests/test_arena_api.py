@@ -53,7 +53,8 @@ def test_bad_inputs_give_clear_errors(client, tmp_path):
         client.predict(None, ["tesseract"], "", api_name="/run_arena")
 
 
-def test_the_layout_task_runs_where_a_model_offers_it_and_says_so_elsewhere(client):
+def test_the_layout_task_runs_where_a_model_offers_it_and_says_so_elsewhere(client, tmp_path, monkeypatch):
+    monkeypatch.setenv("ARENA_VLLM_ENV", str(tmp_path / "no-vllm"))  # whatever this machine has in envs/vllm
     report = client.predict(handle_file(str(PHOTOTEST)), ["tesseract", "dots_ocr"], "", "layout",
                             api_name="/run_arena")[0]
     assert report["task"] == "layout"

@@ -38,8 +38,9 @@ models:
 
 def cli_env(hf_home, offline: bool = True, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGINGFACE_"))}
+    # No vLLM environment either, whatever this machine has in envs/vllm.
     env.update(HF_HOME=str(hf_home), HF_HUB_CACHE=str(hf_home / "hub"), HF_HUB_OFFLINE="1" if offline else "0",
-               HF_HUB_DISABLE_TELEMETRY="1", **extra)
+               HF_HUB_DISABLE_TELEMETRY="1", ARENA_VLLM_ENV=str(hf_home / "no-vllm"), **extra)
     return env
 
 

@@ -17,7 +17,7 @@ from backends.base import EngineOutput, OcrRequest, Status
 from backends.openai_engine import build_payload
 from backends.pool import ModelPool, Result
 from backends.registry import availability, create_engine
-from backends.vllm.args import (VllmOptions, engine_args, request_messages, sampling_params_kwargs, serve_command,
+from backends.vllm.args import (VllmOptions, engine_args, engine_environment, request_messages, sampling_params_kwargs, serve_command,
                                 served_model_name)
 from backends.vllm.engine import request_options
 from backends.vllm.server import parse_log_line
@@ -125,14 +125,21 @@ def test_vllm_log_lines_give_the_memory_figures():
         {"weights_gib": 4.15}, {"kv_cache_gib": 25.53}, {"kv_cache_tokens": 956112.0}, {}]
 
 
-def test_vllm_models_say_vllm_is_missing_here(config):
+@pytest.fixture
+def no_vllm(tmp_path, monkeypatch):
+    """A machine without vLLM: no environment (whatever this one has in envs/vllm) and none on PATH."""
+    monkeypatch.setenv("ARENA_VLLM_ENV", str(tmp_path / "no-vllm"))
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+
+
+def test_vllm_models_say_vllm_is_missing_here(config, no_vllm):
     for key in VLLM_KEYS:
         status = availability(config.get(key))
         assert not status.ok
-        assert "vLLM is not installed" in status.reason and "requirements-gpu.txt" in status.hint
+        assert "vLLM is not installed" in status.reason and status.hint == "Run: python launch.py env vllm"
 
 
-def test_in_process_mode_is_unavailable_without_vllm_and_runs_in_a_worker(config):
+def test_in_process_mode_is_unavailable_without_vllm_and_runs_in_a_worker(config, no_vllm):
     entry = config.get("qwen_vl_2b_vllm").model_copy(
         update={"options": {**config.get("qwen_vl_2b_vllm").options, "mode": "in_process"}})
     status = availability(entry)
@@ -152,8 +159,8 @@ def test_shares_over_one_card_name_the_models_to_deselect(config):
     assert card_share_refusals(entries[:4]) == {}
 
 
-def test_the_arena_refuses_an_over_card_selection_and_runs_the_rest(config):
-    pool = ModelPool(config)
+def test_the_arena_refuses_an_over_card_selection_and_runs_the_rest(config, no_vllm):
+    pool = ModelPool(config, on_gpu=True)
     keys = ["dots_ocr", "deepseek_ocr", "phi3_vision", "qwen3_vl_4b_vllm", "tesseract"]
     results = {k: e for k, e in pool.run_many(keys, OcrRequest(Image.new("RGB", (200, 60), "white")))
                if isinstance(e, Result)}
@@ -163,6 +170,24 @@ def test_the_arena_refuses_an_over_card_selection_and_runs_the_rest(config):
     assert "vLLM is not installed" in results["dots_ocr"].message  # fits the card, but not this machine
     assert results["tesseract"].status == Status.OK
     pool.close()
+
+
+def test_on_a_cpu_there_is_no_card_to_share(config, no_vllm):
+    pool = ModelPool(config, on_gpu=False)
+    keys = ["dots_ocr", "deepseek_ocr", "phi3_vision", "qwen3_vl_4b_vllm"]
+    results = {k: e for k, e in pool.run_many(keys, OcrRequest(Image.new("RGB", (200, 60), "white")))
+               if isinstance(e, Result)}
+    assert all("vLLM is not installed" in r.message for r in results.values()), results
+
+
+def test_cpu_kv_cache_space_comes_from_the_entry_or_the_budget(config):
+    opts = options(config, "qwen_vl_2b_vllm")
+    assert engine_environment(opts, on_gpu=True, memory_budget_mb=20_000) == {}
+    assert engine_environment(opts, on_gpu=False, memory_budget_mb=20_000) == {"VLLM_CPU_KVCACHE_SPACE": "2"}
+    assert engine_environment(opts, on_gpu=False, memory_budget_mb=4_000) == {"VLLM_CPU_KVCACHE_SPACE": "1"}
+    assert engine_environment(opts, on_gpu=False, memory_budget_mb=500_000) == {"VLLM_CPU_KVCACHE_SPACE": "8"}
+    own = opts.model_copy(update={"cpu_kv_cache_gb": 0.5})
+    assert engine_environment(own, on_gpu=False, memory_budget_mb=20_000) == {"VLLM_CPU_KVCACHE_SPACE": "0.5"}
 
 
 class RecordingVllm(types.ModuleType):

@@ -62,7 +62,7 @@ class TransformersEngine(Engine):
         self._generate_thread = None  # a single-worker executor, started with the model
 
     @classmethod
-    def from_entry(cls, entry, options: TransformersOptions) -> "TransformersEngine":
+    def from_entry(cls, entry, options: TransformersOptions, *, memory_budget_mb: float | None = None) -> "TransformersEngine":
         return cls(entry.key, options, weights=entry.weights, revision=entry.revision,
                    trust_remote_code=entry.trust_remote_code, prompts=entry.prompts,
                    stream_timeout_s=entry.timeout_s)

@@ -12,11 +12,9 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from backends.config import PROJECT_ROOT, ModelEntry
+from backends.config import ModelEntry
 from backends.openai_engine import RequestShaping, chat_messages
-
-# Where the README's GPU section installs vLLM: its own venv, because vLLM pins its own torch and transformers.
-VLLM_ENVIRONMENT = PROJECT_ROOT / "envs" / "vllm"
+from backends.vllm.environment import vllm_environment
 
 
 class VllmOptions(RequestShaping):
@@ -31,6 +29,9 @@ class VllmOptions(RequestShaping):
     mm_processor_cache_gb: float | None = Field(default=None, ge=0)
     tensor_parallel_size: int = Field(default=1, ge=1)
     dtype: str | None = None
+    # vLLM's CPU build: the KV cache space in GiB (VLLM_CPU_KVCACHE_SPACE). Unset: a tenth of the memory budget,
+    # between 1 and 8 GiB. Ignored on a GPU, where gpu_memory_utilization sizes it.
+    cpu_kv_cache_gb: float | None = Field(default=None, gt=0)
     # `vllm serve` only
     serve_command: list[str] | None = None  # default: envs/vllm/bin/vllm serve, else `vllm serve` on PATH
     extra_args: list[str] = []  # more `vllm serve` flags, passed as they are
@@ -47,7 +48,7 @@ def served_model_name(entry: ModelEntry) -> str:
 
 def default_serve_command() -> list[str] | None:
     """`vllm serve` from the arena's vLLM environment, else from PATH; None when vLLM is not installed."""
-    in_environment = VLLM_ENVIRONMENT / "bin" / "vllm"
+    in_environment = vllm_environment() / "bin" / "vllm"
     if in_environment.exists():
         return [str(in_environment), "serve"]
     found = shutil.which("vllm")
@@ -80,6 +81,20 @@ def serve_command(entry: ModelEntry, options: VllmOptions, port: int) -> list[st
     if options.dtype:
         command += ["--dtype", options.dtype]
     return command + options.extra_args
+
+
+def cpu_kv_cache_gib(options: VllmOptions, memory_budget_mb: float) -> float:
+    if options.cpu_kv_cache_gb is not None:
+        return options.cpu_kv_cache_gb
+    return round(min(8.0, max(1.0, memory_budget_mb / 1024 / 10)), 1)
+
+
+def engine_environment(options: VllmOptions, on_gpu: bool, memory_budget_mb: float) -> dict[str, str]:
+    """Variables for vLLM's process: on a CPU, the KV cache space it reserves (unset, vLLM's CPU build takes
+    several GB even for a tiny model)."""
+    if on_gpu:
+        return {}
+    return {"VLLM_CPU_KVCACHE_SPACE": f"{cpu_kv_cache_gib(options, memory_budget_mb):g}"}
 
 
 def engine_args(entry: ModelEntry, options: VllmOptions) -> dict[str, Any]:

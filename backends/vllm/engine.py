@@ -8,18 +8,20 @@ from __future__ import annotations
 import atexit
 import importlib.util
 import shutil
+import time
 from pathlib import Path
 from typing import Iterator
 
 from backends.base import Availability, Engine, EngineOutput, OcrRequest
 from backends.config import ModelEntry
-from backends.openai_engine import OpenAIEngine, OpenAIOptions, RequestShaping
-from backends.vllm.args import (VLLM_ENVIRONMENT, VllmOptions, default_serve_command, describe_command,
-                                serve_command, served_model_name)
+from backends import memory
+from backends.openai_engine import EndpointError, OpenAIEngine, OpenAIOptions, RequestShaping
+from backends.vllm.args import (VllmOptions, default_serve_command, describe_command,
+                                engine_environment, serve_command, served_model_name)
+from backends.vllm.environment import ENV_COMMAND, is_up_to_date, vllm_environment
 from backends.vllm.server import ManagedServer, free_port
 
-INSTALL_HINT = ("See the README's 'Run on a GPU box': python3 -m venv envs/vllm && "
-                "envs/vllm/bin/pip install -r requirements-gpu.txt.")
+INSTALL_HINT = f"Run: {ENV_COMMAND}"
 
 
 class VllmEngine(Engine):
@@ -28,12 +30,12 @@ class VllmEngine(Engine):
     Options = VllmOptions
 
     @classmethod
-    def from_entry(cls, entry: ModelEntry, options: VllmOptions) -> Engine:
+    def from_entry(cls, entry: ModelEntry, options: VllmOptions, *, memory_budget_mb: float | None = None) -> Engine:
         if options.mode == "in_process":
             from backends.vllm.in_process import VllmInProcessEngine
 
             return VllmInProcessEngine(entry, options)
-        return VllmServerEngine(entry, options)
+        return VllmServerEngine(entry, options, memory_budget_mb=memory_budget_mb)
 
     @classmethod
     def availability(cls, entry: ModelEntry) -> Availability:
@@ -43,13 +45,17 @@ class VllmEngine(Engine):
         if options.mode == "serve":
             command = options.serve_command or default_serve_command()
             if command is None:
-                return Availability(False, "vLLM is not installed (it runs on a Linux box with an NVIDIA GPU).",
-                                    INSTALL_HINT)
+                return Availability(False, "vLLM is not installed (its environment takes the CUDA build on a GPU "
+                                           "box, vLLM's CPU build elsewhere).", INSTALL_HINT)
             if shutil.which(command[0]) is None:
                 return Availability(False, f"the server command '{command[0]}' (serve_command in config.yaml) "
                                            "was not found.")
         elif worker_python(entry) is None:
             return Availability(False, "vLLM is not installed for the in-process mode.", INSTALL_HINT)
+        uses_environment = options.mode == "in_process" or options.serve_command is None
+        if uses_environment and environment_outdated():
+            return Availability(False, f"the vLLM environment ({vllm_environment()}) is out of date with its "
+                                       "requirements file.", INSTALL_HINT)
         return weights_availability(entry.key, entry.weights, entry.revision)
 
     @classmethod
@@ -61,10 +67,16 @@ def worker_python(entry: ModelEntry) -> Path | None:
     """The interpreter that can import vLLM: the arena's vLLM environment, else this one; None if neither can."""
     import sys
 
-    in_environment = VLLM_ENVIRONMENT / "bin" / "python"
+    in_environment = vllm_environment() / "bin" / "python"
     if in_environment.exists():
         return in_environment
     return Path(sys.executable) if importlib.util.find_spec("vllm") is not None else None
+
+
+def environment_outdated() -> bool:
+    """The arena's vLLM environment exists but was built from other pins (or its build did not finish)."""
+    folder = vllm_environment()
+    return (folder / "bin" / "python").exists() and not is_up_to_date(folder)
 
 
 def request_options(options: VllmOptions) -> OpenAIOptions:
@@ -74,9 +86,11 @@ def request_options(options: VllmOptions) -> OpenAIOptions:
 
 
 class VllmServerEngine(Engine):
-    def __init__(self, entry: ModelEntry, options: VllmOptions):
+    def __init__(self, entry: ModelEntry, options: VllmOptions, memory_budget_mb: float | None = None):
         super().__init__(entry.key, options)
         self.entry = entry
+        self.on_gpu = memory.cuda_total_mb() is not None
+        self.memory_budget_mb = memory_budget_mb or memory.memory_budget_mb(None)
         self.server: ManagedServer | None = None
         self.client: OpenAIEngine | None = None
         self._progress = ""
@@ -86,7 +100,8 @@ class VllmServerEngine(Engine):
         options = self.options
         port = options.port or free_port(options.host)
         command = serve_command(self.entry, options, port)
-        self.server = ManagedServer(self.key, command, host=options.host, port=port)
+        self.server = ManagedServer(self.key, command, host=options.host, port=port,
+                                    env=engine_environment(options, self.on_gpu, self.memory_budget_mb))
         self._progress = f"starting: {describe_command(command)}"
         self.server.start()
         atexit.register(self.unload)  # a normal exit stops the server too; the guard covers the rest
@@ -107,6 +122,23 @@ class VllmServerEngine(Engine):
 
     def stream(self, request: OcrRequest) -> Iterator[str | EngineOutput]:
         assert self.client is not None and self.server is not None, "stream() before load()"
+        try:
+            yield from self._stream(request)
+        except EndpointError as exc:
+            raise EndpointError(f"{exc}{self._engine_death()}") from None
+
+    def _engine_death(self) -> str:
+        """What the server's log says when a request killed its engine (vLLM can still answer 200 with an empty
+        stream then, and 500 after): the reason, for the column, instead of an empty reply."""
+        time.sleep(0.5)  # the engine's last words reach the log just after the response
+        tail = self.server.log_tail() if self.server is not None else ""
+        if "EngineDeadError" not in tail and "EngineCore" not in tail and (self.server and self.server.alive()):
+            return ""
+        errors = [line for line in tail.splitlines() if "Error" in line or "error" in line][-3:]
+        return (f". vLLM's engine died on this request (log: {self.server.log_path if self.server else '?'}): "
+                + " | ".join(line.strip()[-240:] for line in errors or tail.splitlines()[-3:]))
+
+    def _stream(self, request: OcrRequest) -> Iterator[str | EngineOutput]:
         for item in self.client.stream(request):
             if isinstance(item, EngineOutput):
                 details = item.extra.setdefault("details", {})

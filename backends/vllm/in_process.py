@@ -14,7 +14,8 @@ from backends import memory
 from backends.base import Engine, EngineOutput, OcrRequest
 from backends.config import ModelEntry
 from backends.openai_engine import request_image_url
-from backends.vllm.args import VllmOptions, engine_args, request_messages, sampling_params_kwargs
+from backends.vllm.args import (VllmOptions, engine_args, engine_environment, request_messages,
+                                sampling_params_kwargs)
 
 
 class VllmInProcessEngine(Engine):
@@ -24,6 +25,11 @@ class VllmInProcessEngine(Engine):
         self.llm = None
 
     def load(self) -> None:
+        import os
+
+        # This is the worker's own process: its environment is vLLM's to read (the KV cache space on a CPU).
+        os.environ.update(engine_environment(self.options, memory.cuda_total_mb() is not None,
+                                             memory.memory_budget_mb(None)))
         try:
             from vllm import LLM
         except ImportError as exc:
@@ -56,9 +62,11 @@ class VllmInProcessEngine(Engine):
         if card:
             readings["vLLM reservation (gpu_memory_utilization × card)"] = round(
                 self.options.gpu_memory_utilization * card, 1)
-        nvml = memory.nvml_processes_mb(_process_tree())
+        processes = _process_tree()
+        nvml = memory.nvml_processes_mb(processes)
         if nvml is not None:
             readings["NVML used by worker processes"] = round(nvml, 1)
+        readings["RSS (worker and vLLM engine processes)"] = round(memory.processes_rss_mb(processes), 1)
         yield EngineOutput(text=completion.text, output_tokens=len(completion.token_ids), cut=cut,
                            extra={"details": details, "memory_mb": readings,
                                   "input_tokens": len(result.prompt_token_ids or [])})

@@ -24,10 +24,12 @@ from backends import memory
 from backends.process_guard import GRACE_S, group_members
 
 # What vLLM logs about memory, and the name each figure gets here.
+# On a CPU there is no weights line; the KV cache space is the one set by VLLM_CPU_KVCACHE_SPACE.
 LOG_FACTS = {
     "weights_gib": re.compile(r"Model loading took ([\d.]+) ?GiB"),
     "kv_cache_gib": re.compile(r"Available KV cache memory: ([\d.]+) ?GiB"),
-    "kv_cache_tokens": re.compile(r"GPU KV cache size: ([\d,]+) tokens"),
+    "cpu_kv_cache_gib": re.compile(r"Explicitly set \(([\d.]+)/[\d.]+\) ?GiB for KV cache"),
+    "kv_cache_tokens": re.compile(r"[GC]PU KV cache size: ([\d,]+) tokens"),
 }
 
 
@@ -63,9 +65,11 @@ def log_folder() -> Path:
 
 
 class ManagedServer:
-    def __init__(self, name: str, command: list[str], *, host: str, port: int, tail_lines: int = 30):
+    def __init__(self, name: str, command: list[str], *, host: str, port: int, tail_lines: int = 30,
+                 env: dict[str, str] | None = None):
         self.name = name
         self.command = command
+        self.env = env or {}
         self.host, self.port = host, port
         self.log_path = log_folder() / f"{name}-{port}.log"
         self.facts: dict[str, float] = {}
@@ -103,7 +107,7 @@ class ManagedServer:
             [sys.executable, "-m", "backends.process_guard", "--", *self.command],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, ended as a whole
-            cwd=Path(__file__).resolve().parents[2],
+            cwd=Path(__file__).resolve().parents[2], env={**os.environ, **self.env},
         )
         self._reader = threading.Thread(target=self._read_output, name=f"server-log-{self.name}", daemon=True)
         self._reader.start()
@@ -180,6 +184,8 @@ class ManagedServer:
             readings["vLLM weights (server log)"] = round(self.facts["weights_gib"] * 1024, 1)
         if "kv_cache_gib" in self.facts:
             readings["vLLM KV cache (server log)"] = round(self.facts["kv_cache_gib"] * 1024, 1)
+        if "cpu_kv_cache_gib" in self.facts:
+            readings["vLLM CPU KV cache space (server log)"] = round(self.facts["cpu_kv_cache_gib"] * 1024, 1)
         card = memory.cuda_total_mb()
         if card:
             readings["vLLM reservation (gpu_memory_utilization × card)"] = round(share * card, 1)
