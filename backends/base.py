@@ -70,6 +70,10 @@ class Engine:
     imported in `load`, so the app starts fast and only pays for the engines a user actually runs.
     """
 
+    # True for clients of a server that batches concurrent requests (vLLM): the pool then lets several
+    # requests run at once instead of one after another.
+    parallel_requests = False
+
     def __init__(self, key: str, options: Any):
         self.key = key
         self.options = options

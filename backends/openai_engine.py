@@ -132,6 +132,7 @@ def describe_http_error(status: int, body: str, model: str, key_env: str | None,
 class OpenAIEngine(Engine):
     Options = OpenAIOptions
     requires = ("httpx",)
+    parallel_requests = True  # the server batches concurrent requests
 
     def __init__(self, key: str, options: OpenAIOptions, *, endpoint: str, model: str,
                  prompts: dict[str, str] | None = None):

@@ -70,6 +70,13 @@ class _Slot:
     load_s: float | None = None
     footprint_mb: float = 0.0  # what the loaded model holds, counted against the budget
     last_used: float = 0.0
+    in_flight: int = 0  # requests running outside the lock, on engines that take parallel requests
+
+    def __post_init__(self) -> None:
+        self.idle = threading.Condition(self.lock)  # notified when a parallel request ends
+
+    def busy(self) -> bool:
+        return self.lock.locked() or self.in_flight > 0
 
 
 @dataclass
@@ -149,7 +156,7 @@ class ModelPool:
     def loaded(self) -> list[LoadedModel]:
         now = time.monotonic()
         with self._slots_guard:
-            return [LoadedModel(k, s.footprint_mb, s.lock.locked(), now - s.last_used)
+            return [LoadedModel(k, s.footprint_mb, s.busy(), now - s.last_used)
                     for k, s in self._slots.items() if s.engine is not None]
 
     def unload(self, key: str) -> UnloadReport:
@@ -159,6 +166,8 @@ class ModelPool:
         if slot is None or slot.engine is None:
             return UnloadReport(key, False)
         with slot.lock:
+            while slot.in_flight:
+                slot.idle.wait()
             engine, slot.engine = slot.engine, None
             if engine is None:  # the request in flight found its slot dropped and freed the engine itself
                 return UnloadReport(key, True, {}, _memory_readings(None))
@@ -180,12 +189,15 @@ class ModelPool:
             used = sum(s.footprint_mb for _, s in others)
             if used + need_mb <= self.budget_mb:
                 return evicted
-            idle = sorted(((k, s) for k, s in others if not s.lock.locked()), key=lambda ks: ks[1].last_used)
+            idle = sorted(((k, s) for k, s in others if not s.busy()), key=lambda ks: ks[1].last_used)
             if not idle:
                 return evicted  # the rest are busy; they are not interrupted
             victim, victim_slot = idle[0]
             if victim_slot.lock.acquire(blocking=False):
+                busy = victim_slot.in_flight > 0
                 victim_slot.lock.release()
+                if busy:
+                    return evicted
                 if self.unload(victim).unloaded:
                     evicted.append(victim)
 
@@ -217,48 +229,75 @@ class ModelPool:
                 yield Result(key, entry.name, Status.TIMEOUT, message="abandoned before it started")
                 return
             details: dict[str, str] = {}
-            if slot.engine is not None and not slot.engine.healthy():
-                # Its worker process died (a crash, the OOM killer): start a fresh one.
-                slot.engine.unload()
-                slot.engine = None
-                details["restarted"] = "the previous worker process had died"
-            metrics = Metrics(warm=slot.engine is not None, load_s=0.0)
-            if slot.engine is None:
-                need = self._estimate_memory(entry) or 0.0
-                if need > self.budget_mb:
-                    yield Result(key, entry.name, Status.UNAVAILABLE, message=(
-                        f"needs about {need:,.0f} MB, more than the memory budget of {self.budget_mb:,.0f} MB "
-                        "(app.memory_budget_mb in config.yaml)"))
-                    return
-                evicted = self._make_room(key, need)
-                if evicted:
-                    details["evicted"] = f"unloaded {', '.join(evicted)} to stay within {self.budget_mb:,.0f} MB"
-                yield Progress(key, "loading")
-                started = time.perf_counter()
-                try:
-                    engine = self._create_engine(entry)
-                    yield from _load_with_progress(key, engine)
-                except Exception as exc:
-                    yield Result(key, entry.name, Status.ERROR, message=f"failed to load: {_describe(exc)}",
-                                 details=details)
-                    return
-                if abandoned.is_set():  # timed out while loading: free it instead of keeping it warm
-                    self._forget(key, slot)
-                    engine.unload()
-                    yield Result(key, entry.name, Status.TIMEOUT, message="abandoned while loading")
-                    return
-                slot.engine, slot.load_s = engine, time.perf_counter() - started
-                # A footprint declared in config wins (it can include activations); else what the engine holds.
-                slot.footprint_mb = entry.memory_mb or engine.memory_mb() or need
-                metrics.load_s = slot.load_s
+            metrics = yield from self._ensure_loaded(entry, slot, details, abandoned)
+            if metrics is None:
+                return
             slot.last_used = time.monotonic()
-            yield from self._generate(entry, slot.engine, request, metrics, details)
-            slot.last_used = time.monotonic()
-            if abandoned.is_set() or not self._is_current(key, slot):
-                # This request outlived its timeout: drop the slot and free what it still holds.
-                self._forget(key, slot)
-                slot.engine.unload()
-                slot.engine = None
+            engine = slot.engine
+            if not engine.parallel_requests:
+                yield from self._generate(entry, engine, request, metrics, details)
+                self._settle(key, slot, abandoned)
+                return
+            slot.in_flight += 1
+        # A server batches concurrent requests itself (vLLM's continuous batching): they run outside the lock.
+        try:
+            yield from self._generate(entry, engine, request, metrics, details)
+        finally:
+            with slot.lock:
+                slot.in_flight -= 1
+                slot.idle.notify_all()
+                if slot.in_flight == 0:
+                    self._settle(key, slot, abandoned)
+
+    def _ensure_loaded(self, entry: ModelEntry, slot: _Slot, details: dict[str, str],
+                       abandoned: threading.Event) -> Iterator[Event]:
+        """With the slot's lock held: load the model if it is not (yielding progress). Returns the request's
+        Metrics, or None when a Result (an error, a refusal, a timeout) was yielded instead."""
+        key = entry.key
+        if slot.engine is not None and not slot.engine.healthy():
+            # Its worker process died (a crash, the OOM killer): start a fresh one.
+            slot.engine.unload()
+            slot.engine = None
+            details["restarted"] = "the previous worker process had died"
+        metrics = Metrics(warm=slot.engine is not None, load_s=0.0)
+        if slot.engine is not None:
+            return metrics
+        need = self._estimate_memory(entry) or 0.0
+        if need > self.budget_mb:
+            yield Result(key, entry.name, Status.UNAVAILABLE, message=(
+                f"needs about {need:,.0f} MB, more than the memory budget of {self.budget_mb:,.0f} MB "
+                "(app.memory_budget_mb in config.yaml)"))
+            return None
+        evicted = self._make_room(key, need)
+        if evicted:
+            details["evicted"] = f"unloaded {', '.join(evicted)} to stay within {self.budget_mb:,.0f} MB"
+        yield Progress(key, "loading")
+        started = time.perf_counter()
+        try:
+            engine = self._create_engine(entry)
+            yield from _load_with_progress(key, engine)
+        except Exception as exc:
+            yield Result(key, entry.name, Status.ERROR, message=f"failed to load: {_describe(exc)}", details=details)
+            return None
+        if abandoned.is_set():  # timed out while loading: free it instead of keeping it warm
+            self._forget(key, slot)
+            engine.unload()
+            yield Result(key, entry.name, Status.TIMEOUT, message="abandoned while loading")
+            return None
+        slot.engine, slot.load_s = engine, time.perf_counter() - started
+        # A footprint declared in config wins (it can include activations); else what the engine holds.
+        slot.footprint_mb = entry.memory_mb or engine.memory_mb() or need
+        metrics.load_s = slot.load_s
+        return metrics
+
+    def _settle(self, key: str, slot: _Slot, abandoned: threading.Event) -> None:
+        """With the slot's lock held, after its last request in flight ended."""
+        slot.last_used = time.monotonic()
+        if slot.engine is not None and (abandoned.is_set() or not self._is_current(key, slot)):
+            # This request outlived its timeout: drop the slot and free what it still holds.
+            self._forget(key, slot)
+            slot.engine.unload()
+            slot.engine = None
 
     def _generate(self, entry: ModelEntry, engine: Engine, request: OcrRequest, metrics: Metrics,
                   details: dict[str, str]) -> Iterator[Event]:

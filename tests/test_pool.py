@@ -182,3 +182,39 @@ def test_unloading_a_model_mid_request_waits_for_it_and_never_raises(config, pag
     runner.join(10)
     assert report.unloaded and pool.loaded_keys() == []
     assert results[-1].status == Status.OK and results[-1].text == "done"
+
+
+class Overlapping(Engine):
+    """Counts how many of its requests run at the same moment."""
+
+    def __init__(self, key, options, parallel: bool, counter: dict):
+        super().__init__(key, options)
+        self.parallel_requests = parallel
+        self.counter = counter
+
+    def stream(self, request):
+        with self.counter["lock"]:
+            self.counter["now"] += 1
+            self.counter["peak"] = max(self.counter["peak"], self.counter["now"])
+        time.sleep(0.3)
+        with self.counter["lock"]:
+            self.counter["now"] -= 1
+        yield EngineOutput("done")
+
+
+@pytest.mark.parametrize("parallel, peak", [(False, 1), (True, 4)])
+def test_requests_to_a_server_engine_overlap_and_the_rest_take_turns(config, page, parallel, peak):
+    counter = {"lock": threading.Lock(), "now": 0, "peak": 0}
+    pool = ModelPool(config, create_engine=lambda entry: Overlapping(entry.key, None, parallel, counter))
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(final(pool.run("tesseract", OcrRequest(page)))))
+               for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.1)
+    report = pool.unload("tesseract")  # waits for every request in flight, parallel ones included
+    for thread in threads:
+        thread.join(10)
+    assert counter["peak"] == peak
+    assert [r.status for r in results] == [Status.OK] * 4
+    assert report.unloaded

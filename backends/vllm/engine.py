@@ -86,6 +86,8 @@ def request_options(options: VllmOptions) -> OpenAIOptions:
 
 
 class VllmServerEngine(Engine):
+    parallel_requests = True  # the server batches concurrent requests
+
     def __init__(self, entry: ModelEntry, options: VllmOptions, memory_budget_mb: float | None = None):
         super().__init__(entry.key, options)
         self.entry = entry
