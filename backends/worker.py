@@ -54,6 +54,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Iterator
 
+import psutil
 from PIL import Image
 
 from backends.base import Box, Engine, EngineOutput, OcrRequest
@@ -302,7 +303,12 @@ class WorkerEngine(Engine):
         from backends import memory
 
         pid = self.pid
-        return {RSS_WORKER: round(memory.rss_mb(pid), 1)} if pid else {}
+        if not pid:
+            return {}
+        try:
+            return {RSS_WORKER: round(memory.rss_mb(pid), 1)}
+        except psutil.Error:  # the worker died (a crash, a kill) and its process is gone
+            return {}
 
     def load(self) -> None:
         with self._lock:

@@ -93,3 +93,14 @@ def workers() -> list[psutil.Process]:
         except psutil.NoSuchProcess:
             pass
     return running
+
+
+def test_unloading_a_worker_that_died_while_idle_reports_instead_of_raising(tiny_hf_cache, image):
+    pool = ModelPool(isolated_config())
+    assert list(pool.run("qwen_vl_2b", OcrRequest(image)))[-1].status == Status.OK
+    worker = psutil.Process(pool._slots["qwen_vl_2b"].engine.pid)
+    worker.kill()
+    worker.wait(10)
+    report = pool.unload("qwen_vl_2b")  # the panel's Unload button, eviction and closing the app all do this
+    assert report.unloaded and "RSS (worker process)" not in report.before_mb
+    assert pool.loaded_keys() == []

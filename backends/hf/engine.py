@@ -128,10 +128,12 @@ class TransformersEngine(Engine):
                            extra={"memory_mb": {**self._weights_mb, **tracker.readings()}, "details": self.details})
 
     def _measure_weights(self, device: str) -> dict[str, float]:
+        # The model's own tensors, not the allocator's total: other models share this process and its allocator.
+        tensors = [*self.model.parameters(), *self.model.buffers()]
+        size = sum(t.numel() * t.element_size() for t in tensors if t.device.type != "meta") / 2**20
         if device.startswith("cuda"):
-            return {memory.CUDA_WEIGHTS: round(memory.cuda_allocated_mb() or 0.0, 1)}
-        size = sum(p.numel() * p.element_size() for p in self.model.parameters())
-        return {"weights (parameters in RAM)": round(size / 2**20, 1)}
+            return {memory.CUDA_WEIGHTS: round(size, 1)}
+        return {"weights (parameters in RAM)": round(size, 1)}
 
     def memory_mb(self) -> float | None:
         return next(iter(self._weights_mb.values()), None)
