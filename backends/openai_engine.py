@@ -265,6 +265,12 @@ def _sse_chunks(lines: Iterator[str]) -> Iterator[dict]:
             return
         if data:
             try:
-                yield json.loads(data)
+                chunk = json.loads(data)
             except ValueError:
                 raise EndpointError(f"the server sent a malformed stream line: {data[:120]}") from None
+            if isinstance(chunk, dict) and chunk.get("error"):
+                # vLLM reports a failure after its 200 this way (e.g. an engine that died on the request).
+                error = chunk["error"]
+                message = error.get("message", error) if isinstance(error, dict) else error
+                raise EndpointError(f"the server reported an error mid-stream: {message}")
+            yield chunk

@@ -57,6 +57,10 @@ class Behaviour(BaseHTTPRequestHandler):
             self.end_headers()
             if mode == "empty":
                 return
+            if mode == "error_in_stream":  # what vLLM sends after its 200 when the request killed its engine
+                self.wfile.write(b'data: {"error": {"message": "EngineCore encountered an issue.", "code": 500}}\n\n')
+                self.wfile.write(b"data: [DONE]\n\n")
+                return
             if mode == "loop":
                 # A model stuck on a dot leader: it would go on to max_tokens unless the client leaves.
                 self.server.loop_chunks_sent = 0
@@ -187,7 +191,8 @@ def test_a_stream_cut_mid_way_keeps_the_text_and_is_marked_cut(server):
 @pytest.mark.parametrize("mode, words", [("error500", ["server error 500", "CUDA out of memory"]),
                                          ("unauthorized", ["401", "API key"]),
                                          ("unknown_model", ["does not serve a model named 'tiny-vlm'"]),
-                                         ("empty", ["empty reply"])])
+                                         ("empty", ["empty reply"]),
+                                         ("error_in_stream", ["error mid-stream", "EngineCore encountered an issue"])])
 def test_server_failures_read_clearly(server, mode, words):
     server.mode = mode
     result = run_side_by_side(url_of(server))["remote"]

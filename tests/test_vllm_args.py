@@ -24,7 +24,7 @@ from backends.vllm.server import parse_log_line
 from backends.vllm.shares import card_share_refusals
 from backends.worker import WorkerEngine
 
-VLLM_KEYS = ["phi3_vision", "dots_ocr", "deepseek_ocr", "qwen_vl_2b_vllm", "qwen25_vl_3b_vllm", "qwen3_vl_2b_vllm",
+VLLM_KEYS = ["phi3_vision", "dots_ocr", "deepseek_ocr", "deepseek_ocr2_vllm", "qwen_vl_2b_vllm", "qwen25_vl_3b_vllm", "qwen3_vl_2b_vllm",
              "qwen3_vl_4b_vllm"]
 DEEPSEEK_XARGS = {"ngram_size": 30, "window_size": 90, "whitelist_token_ids": [128821, 128822]}
 
@@ -225,7 +225,7 @@ def test_in_process_engine_hands_vllm_the_config_and_reads_its_answer(config, mo
     engine = VllmInProcessEngine(entry, opts)
     engine.load()
     items = list(engine.stream(OcrRequest(Image.new("RGB", (40, 20), "white"))))
-    assert fake.calls["engine_args"] == engine_args(entry, opts)
+    assert fake.calls["engine_args"] == engine_args(entry, opts, on_cpu=True)  # no GPU on this machine
     messages, params, use_tqdm = fake.calls["chat"]
     assert messages[0]["content"][1] == {"type": "text", "text": "Free OCR."}
     assert messages[0]["content"][0]["image_url"]["url"].startswith("data:image/png;base64,")
@@ -235,3 +235,20 @@ def test_in_process_engine_hands_vllm_the_config_and_reads_its_answer(config, mo
     assert isinstance(output, EngineOutput) and output.output_tokens == 3 and output.cut is cut
     assert output.extra["input_tokens"] == 40
     assert "LLM.chat returned the whole text" in output.extra["details"]["streaming"]
+
+
+def test_on_a_cpu_vllm_skips_the_gpu_memory_profile_and_avoids_emulated_bfloat16(config, monkeypatch):
+    from backends.vllm import args
+
+    entry, opts = config.get("deepseek_ocr"), options(config, "deepseek_ocr")
+    monkeypatch.setattr(args, "cpu_has_bfloat16", lambda: False)
+    command = serve_command(entry, opts, 8000, on_cpu=True)
+    assert command[-3:] == ["--skip-mm-profiling", "--dtype", "float32"]
+    assert engine_args(entry, opts, on_cpu=True)["dtype"] == "float32"
+    assert "--skip-mm-profiling" not in serve_command(entry, opts, 8000)  # a GPU keeps vLLM's defaults
+    monkeypatch.setattr(args, "cpu_has_bfloat16", lambda: True)
+    assert serve_command(entry, opts, 8000, on_cpu=True)[-1] == "--skip-mm-profiling"
+    own = opts.model_copy(update={"dtype": "bfloat16", "extra_args": ["--enforce-eager"]})
+    monkeypatch.setattr(args, "cpu_has_bfloat16", lambda: False)
+    command = serve_command(entry, own, 8000, on_cpu=True)
+    assert command.count("--dtype") == 1 and command[-1] == "--enforce-eager"  # the entry's choices stand

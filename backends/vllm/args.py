@@ -55,7 +55,27 @@ def default_serve_command() -> list[str] | None:
     return [found, "serve"] if found else None
 
 
-def serve_command(entry: ModelEntry, options: VllmOptions, port: int) -> list[str]:
+def cpu_has_bfloat16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX); unknown counts as yes."""
+    try:
+        flags = open("/proc/cpuinfo", encoding="utf-8").read()
+    except OSError:
+        return True
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def cpu_settings(options: VllmOptions) -> dict[str, Any]:
+    """What vLLM's CPU build needs on top of the entry. The multimodal memory profile runs the vision encoder on
+    the largest dummy images (minutes on a CPU, for full-size encoders like DeepSeek-OCR's) only to size a GPU's
+    KV cache, which VLLM_CPU_KVCACHE_SPACE fixes here. Without bfloat16 instructions vLLM emulates bfloat16 about
+    five times slower than float32, so such CPUs run float32 unless the entry sets a dtype."""
+    settings: dict[str, Any] = {"skip_mm_profiling": True}
+    if options.dtype is None and not cpu_has_bfloat16():
+        settings["dtype"] = "float32"
+    return settings
+
+
+def serve_command(entry: ModelEntry, options: VllmOptions, port: int, on_cpu: bool = False) -> list[str]:
     # Without vLLM here the command is still worth printing: it may be meant for another machine.
     base = options.serve_command or default_serve_command() or ["vllm", "serve"]
     command = [*base, served_model_name(entry), "--host", options.host, "--port", str(port),
@@ -80,7 +100,10 @@ def serve_command(entry: ModelEntry, options: VllmOptions, port: int) -> list[st
         command += ["--tensor-parallel-size", str(options.tensor_parallel_size)]
     if options.dtype:
         command += ["--dtype", options.dtype]
-    return command + options.extra_args
+    if on_cpu:
+        settings = cpu_settings(options)
+        command += ["--skip-mm-profiling"] + (["--dtype", settings["dtype"]] if "dtype" in settings else [])
+    return command + options.extra_args  # last, so that they can override anything above
 
 
 def cpu_kv_cache_gib(options: VllmOptions, memory_budget_mb: float) -> float:
@@ -97,7 +120,7 @@ def engine_environment(options: VllmOptions, on_gpu: bool, memory_budget_mb: flo
     return {"VLLM_CPU_KVCACHE_SPACE": f"{cpu_kv_cache_gib(options, memory_budget_mb):g}"}
 
 
-def engine_args(entry: ModelEntry, options: VllmOptions) -> dict[str, Any]:
+def engine_args(entry: ModelEntry, options: VllmOptions, on_cpu: bool = False) -> dict[str, Any]:
     """Keyword arguments for `vllm.LLM`. Logits processors stay "module:Class" strings: vLLM resolves them."""
     args: dict[str, Any] = {
         "model": served_model_name(entry),
@@ -115,7 +138,7 @@ def engine_args(entry: ModelEntry, options: VllmOptions) -> dict[str, Any]:
         "mm_processor_cache_gb": options.mm_processor_cache_gb,
         "dtype": options.dtype,
     }
-    return args | {k: v for k, v in optional.items() if v is not None}
+    return args | {k: v for k, v in optional.items() if v is not None} | (cpu_settings(options) if on_cpu else {})
 
 
 def sampling_params_kwargs(options: VllmOptions) -> dict[str, Any]:

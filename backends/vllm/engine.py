@@ -19,7 +19,7 @@ from backends.openai_engine import EndpointError, OpenAIEngine, OpenAIOptions, R
 from backends.vllm.args import (VllmOptions, default_serve_command, describe_command,
                                 engine_environment, serve_command, served_model_name)
 from backends.vllm.environment import ENV_COMMAND, is_up_to_date, vllm_environment
-from backends.vllm.server import ManagedServer, free_port
+from backends.vllm.server import ManagedServer, exceptions_in_log, free_port
 
 INSTALL_HINT = f"Run: {ENV_COMMAND}"
 
@@ -101,7 +101,7 @@ class VllmServerEngine(Engine):
     def load(self) -> None:
         options = self.options
         port = options.port or free_port(options.host)
-        command = serve_command(self.entry, options, port)
+        command = serve_command(self.entry, options, port, on_cpu=not self.on_gpu)
         self.server = ManagedServer(self.key, command, host=options.host, port=port,
                                     env=engine_environment(options, self.on_gpu, self.memory_budget_mb))
         self._progress = f"starting: {describe_command(command)}"
@@ -124,21 +124,21 @@ class VllmServerEngine(Engine):
 
     def stream(self, request: OcrRequest) -> Iterator[str | EngineOutput]:
         assert self.client is not None and self.server is not None, "stream() before load()"
+        log_offset = self.server.log_size()
         try:
             yield from self._stream(request)
         except EndpointError as exc:
-            raise EndpointError(f"{exc}{self._engine_death()}") from None
+            raise EndpointError(f"{exc}{self._engine_death(log_offset)}") from None
 
-    def _engine_death(self) -> str:
-        """What the server's log says when a request killed its engine (vLLM can still answer 200 with an empty
-        stream then, and 500 after): the reason, for the column, instead of an empty reply."""
+    def _engine_death(self, log_offset: int) -> str:
+        """Why vLLM's engine died on this request, from what the server logged since it began (vLLM answers such
+        a request with an error inside a 200 stream, and later ones with 500s): the root cause for the column."""
         time.sleep(0.5)  # the engine's last words reach the log just after the response
-        tail = self.server.log_tail() if self.server is not None else ""
-        if "EngineDeadError" not in tail and "EngineCore" not in tail and (self.server and self.server.alive()):
+        errors = exceptions_in_log(self.server.log_text(log_offset)) if self.server is not None else []
+        if not any("EngineDead" in error or "EngineCore" in error for error in errors):
             return ""
-        errors = [line for line in tail.splitlines() if "Error" in line or "error" in line][-3:]
-        return (f". vLLM's engine died on this request (log: {self.server.log_path if self.server else '?'}): "
-                + " | ".join(line.strip()[-240:] for line in errors or tail.splitlines()[-3:]))
+        return (f". vLLM's engine died on this request: {errors[0][:300]}"
+                f" (the server's log: {self.server.log_path})")
 
     def _stream(self, request: OcrRequest) -> Iterator[str | EngineOutput]:
         for item in self.client.stream(request):

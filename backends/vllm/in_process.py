@@ -28,8 +28,8 @@ class VllmInProcessEngine(Engine):
         import os
 
         # This is the worker's own process: its environment is vLLM's to read (the KV cache space on a CPU).
-        os.environ.update(engine_environment(self.options, memory.cuda_total_mb() is not None,
-                                             memory.memory_budget_mb(None)))
+        on_gpu = memory.cuda_total_mb() is not None
+        os.environ.update(engine_environment(self.options, on_gpu, memory.memory_budget_mb(None)))
         try:
             from vllm import LLM
         except ImportError as exc:
@@ -37,7 +37,7 @@ class VllmInProcessEngine(Engine):
 
             raise RuntimeError(f"vLLM cannot be imported by {sys.executable} ({exc}). "
                                "Install it with requirements-gpu.txt (README: 'Run on a GPU box').") from None
-        self.llm = LLM(**engine_args(self.entry, self.options))
+        self.llm = LLM(**engine_args(self.entry, self.options, on_cpu=not on_gpu))
 
     def stream(self, request: OcrRequest) -> Iterator[str | EngineOutput]:
         from vllm import SamplingParams

@@ -46,6 +46,20 @@ def parse_log_line(line: str) -> dict[str, float]:
     return found
 
 
+# A Python exception as a log line ends: "... ERROR ... [core.py:1512] RuntimeError: the message".
+EXCEPTION_LINE = re.compile(r"(?:^|\] )((?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception)): (.+)$")
+
+
+def exceptions_in_log(text: str) -> list[str]:
+    """The distinct exceptions in a stretch of log, in order: the first is usually the root cause."""
+    found: list[str] = []
+    for line in text.splitlines():
+        match = EXCEPTION_LINE.search(line.strip())
+        if match and (exception := f"{match.group(1)}: {match.group(2)}") not in found:
+            found.append(exception)
+    return found
+
+
 def port_in_use(host: str, port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(0.5)
@@ -97,6 +111,21 @@ class ManagedServer:
 
     def log_tail(self) -> str:
         return "\n".join(self._tail)
+
+    def log_size(self) -> int:
+        try:
+            return self.log_path.stat().st_size
+        except OSError:
+            return 0
+
+    def log_text(self, offset: int = 0) -> str:
+        """The server's log from byte `offset` on."""
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(offset)
+                return log.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
 
     # ----- lifecycle -----
     def start(self) -> None:
