@@ -78,7 +78,7 @@ def test_deepseek_ocr_engine_args_and_sampling_params_match_the_recipe(config):
 
 
 def test_qwen_vllm_caps_the_image_like_the_transformers_engine(config):
-    for key in VLLM_KEYS[3:]:
+    for key in [k for k in VLLM_KEYS if k.startswith("qwen")]:
         command = serve_command(config.get(key), options(config, key), 8000)
         assert json.loads(flag(command, "--mm-processor-kwargs")) == {"max_pixels": 1280 * 28 * 28}
         assert "--trust-remote-code" not in command  # native in vLLM
@@ -183,11 +183,12 @@ def test_on_a_cpu_there_is_no_card_to_share(config, no_vllm):
 def test_cpu_kv_cache_space_comes_from_the_entry_or_the_budget(config):
     opts = options(config, "qwen_vl_2b_vllm")
     assert engine_environment(opts, on_gpu=True, memory_budget_mb=20_000) == {}
-    assert engine_environment(opts, on_gpu=False, memory_budget_mb=20_000) == {"VLLM_CPU_KVCACHE_SPACE": "2"}
+    assert engine_environment(opts, on_gpu=False, memory_budget_mb=30_000) == {"VLLM_CPU_KVCACHE_SPACE": "2"}
+    assert engine_environment(opts, on_gpu=False, memory_budget_mb=18_000) == {"VLLM_CPU_KVCACHE_SPACE": "1"}
     assert engine_environment(opts, on_gpu=False, memory_budget_mb=4_000) == {"VLLM_CPU_KVCACHE_SPACE": "1"}
     assert engine_environment(opts, on_gpu=False, memory_budget_mb=500_000) == {"VLLM_CPU_KVCACHE_SPACE": "8"}
-    own = opts.model_copy(update={"cpu_kv_cache_gb": 0.5})
-    assert engine_environment(own, on_gpu=False, memory_budget_mb=20_000) == {"VLLM_CPU_KVCACHE_SPACE": "0.5"}
+    own = opts.model_copy(update={"cpu_kv_cache_gb": 3})
+    assert engine_environment(own, on_gpu=False, memory_budget_mb=20_000) == {"VLLM_CPU_KVCACHE_SPACE": "3"}
 
 
 class RecordingVllm(types.ModuleType):

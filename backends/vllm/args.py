@@ -29,9 +29,9 @@ class VllmOptions(RequestShaping):
     mm_processor_cache_gb: float | None = Field(default=None, ge=0)
     tensor_parallel_size: int = Field(default=1, ge=1)
     dtype: str | None = None
-    # vLLM's CPU build: the KV cache space in GiB (VLLM_CPU_KVCACHE_SPACE). Unset: a tenth of the memory budget,
-    # between 1 and 8 GiB. Ignored on a GPU, where gpu_memory_utilization sizes it.
-    cpu_kv_cache_gb: float | None = Field(default=None, gt=0)
+    # vLLM's CPU build: the KV cache space in whole GiB (VLLM_CPU_KVCACHE_SPACE). Unset: a tenth of the memory
+    # budget, between 1 and 8 GiB. Ignored on a GPU, where gpu_memory_utilization sizes it.
+    cpu_kv_cache_gb: int | None = Field(default=None, ge=1)
     # `vllm serve` only
     serve_command: list[str] | None = None  # default: envs/vllm/bin/vllm serve, else `vllm serve` on PATH
     extra_args: list[str] = []  # more `vllm serve` flags, passed as they are
@@ -106,10 +106,11 @@ def serve_command(entry: ModelEntry, options: VllmOptions, port: int, on_cpu: bo
     return command + options.extra_args  # last, so that they can override anything above
 
 
-def cpu_kv_cache_gib(options: VllmOptions, memory_budget_mb: float) -> float:
+def cpu_kv_cache_gib(options: VllmOptions, memory_budget_mb: float) -> int:
+    """Whole GiB: vLLM reads the variable as an integer."""
     if options.cpu_kv_cache_gb is not None:
         return options.cpu_kv_cache_gb
-    return round(min(8.0, max(1.0, memory_budget_mb / 1024 / 10)), 1)
+    return int(min(8, max(1, memory_budget_mb / 1024 / 10)))
 
 
 def engine_environment(options: VllmOptions, on_gpu: bool, memory_budget_mb: float) -> dict[str, str]:
@@ -117,7 +118,7 @@ def engine_environment(options: VllmOptions, on_gpu: bool, memory_budget_mb: flo
     several GB even for a tiny model)."""
     if on_gpu:
         return {}
-    return {"VLLM_CPU_KVCACHE_SPACE": f"{cpu_kv_cache_gib(options, memory_budget_mb):g}"}
+    return {"VLLM_CPU_KVCACHE_SPACE": str(cpu_kv_cache_gib(options, memory_budget_mb))}
 
 
 def engine_args(entry: ModelEntry, options: VllmOptions, on_cpu: bool = False) -> dict[str, Any]:
