@@ -154,6 +154,7 @@ def test_a_killed_engine_core_is_restarted_by_the_next_request(pool, in_vllm_cac
 def test_a_model_that_kills_its_engine_is_a_clear_error_never_an_empty_ok(in_vllm_cache):
     raw = shipped_raw_config()
     twin = next(e for e in raw["models"] if e["key"] == "qwen_vl_2b_vllm")
+    raw["app"]["default_models"] = []
     raw["models"] = [dict(twin, key="head16", name="Qwen2-VL, head size 16", weights="arena-tests/qwen2-vl-head16")]
     pool = ModelPool(parse_config(raw), on_gpu=False)
     try:
@@ -169,6 +170,7 @@ def test_a_model_that_kills_its_engine_is_a_clear_error_never_an_empty_ok(in_vll
 def test_in_process_mode_answers_from_a_worker(in_vllm_cache):
     raw = shipped_raw_config()
     twin = next(e for e in raw["models"] if e["key"] == "qwen_vl_2b_vllm")
+    raw["app"]["default_models"] = []
     raw["models"] = [dict(twin, key="in_process", options={**twin["options"], "mode": "in_process"})]
     pool = ModelPool(parse_config(raw), on_gpu=False)
     try:
@@ -181,7 +183,8 @@ def test_in_process_mode_answers_from_a_worker(in_vllm_cache):
         pool.close()
 
 
-def leading_tokens_in_common(tokenizer_folder, first: str, second: str) -> int:
+def leading_tokens_in_common(tokenizer_folder, first: str, second: str) -> tuple[int, int]:
+    """(leading tokens the two texts share, tokens in the longer one), re-tokenized with the model's tokenizer."""
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_folder))
@@ -189,7 +192,7 @@ def leading_tokens_in_common(tokenizer_folder, first: str, second: str) -> int:
     common = 0
     while common < min(len(a), len(b)) and a[common] == b[common]:
         common += 1
-    return common
+    return common, max(len(a), len(b))
 
 
 def test_the_same_weights_on_transformers_and_vllm_side_by_side_in_the_arena(vllm_cache, tmp_path):
@@ -209,6 +212,7 @@ def test_the_same_weights_on_transformers_and_vllm_side_by_side_in_the_arena(vll
     assert models["qwen_vl_2b"]["output_tokens"] == models["qwen_vl_2b_vllm"]["output_tokens"] == 32
     assert "quick brown" in models["tesseract"]["text"]
     snapshot = next((vllm_cache / "models--Qwen--Qwen2-VL-2B-Instruct" / "snapshots").iterdir())
-    common = leading_tokens_in_common(snapshot, models["qwen_vl_2b"]["text"], models["qwen_vl_2b_vllm"]["text"])
-    print(f"\nTransformers and vLLM agree on the first {common} of 32 greedy tokens (fp32)")
+    common, total = leading_tokens_in_common(snapshot, models["qwen_vl_2b"]["text"], models["qwen_vl_2b_vllm"]["text"])
+    print(f"\nTransformers and vLLM agree on the first {common} of {total} tokens of their greedy replies (fp32; "
+          f"texts identical: {models['qwen_vl_2b']['text'] == models['qwen_vl_2b_vllm']['text']})")
     assert common >= 1

@@ -97,6 +97,7 @@ class VllmServerEngine(Engine):
         self.client: OpenAIEngine | None = None
         self._progress = ""
         self._startup_s: float | None = None
+        self._engine_dead = False
 
     def load(self) -> None:
         options = self.options
@@ -137,6 +138,7 @@ class VllmServerEngine(Engine):
         errors = exceptions_in_log(self.server.log_text(log_offset)) if self.server is not None else []
         if not any("EngineDead" in error or "EngineCore" in error for error in errors):
             return ""
+        self._engine_dead = True  # the API server lingers a while: the next request starts a fresh server
         return (f". vLLM's engine died on this request: {errors[0][:300]}"
                 f" (the server's log: {self.server.log_path})")
 
@@ -154,7 +156,7 @@ class VllmServerEngine(Engine):
             yield item
 
     def healthy(self) -> bool:
-        return self.server is not None and self.server.alive()
+        return self.server is not None and self.server.alive() and not self._engine_dead
 
     def unload(self) -> None:
         atexit.unregister(self.unload)
