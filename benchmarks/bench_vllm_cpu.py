@@ -8,8 +8,9 @@ through the shipped config entries (max_tokens / max_new_tokens set to --tokens;
 
 1. Per architecture on vLLM: seconds from `vllm serve` to a healthy server, time to first token, tokens/s.
 2. The same tiny Qwen2-VL weights on Transformers (`qwen_vl_2b`) and on vLLM (`qwen_vl_2b_vllm`), through the
-   arena's pool: N requests at each concurrency, sent from N threads at once. Printed per engine and
-   concurrency: the median latency, requests/s and output tokens/s over the whole batch. The Transformers
+   arena's pool: N requests at each concurrency, sent from that many threads. Printed per engine and
+   concurrency: the median latency (sending to result, waiting for a turn included), requests/s and output
+   tokens/s over the whole batch. The Transformers
    engine takes requests in turn; the vLLM server batches them (continuous batching).
 
 A measurement script, not a test: it prints numbers and exits 0 once it has them.
@@ -89,14 +90,21 @@ def architectures(pool, image) -> None:
         pool.unload(key)
 
 
+def timed_request(pool, key: str, image) -> tuple[float, int]:
+    """(seconds from sending to the result, waiting for a turn included; output tokens)."""
+    started = time.perf_counter()
+    result = run_once(pool, key, image)
+    return time.perf_counter() - started, result.metrics.output_tokens or 0
+
+
 def batch(pool, key: str, image, requests: int, concurrency: int) -> tuple[float, float, float]:
     """(median latency s, requests/s, output tokens/s) for `requests` requests, `concurrency` at a time."""
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as threads:
-        results = list(threads.map(lambda _: run_once(pool, key, image), range(requests)))
+        timings = list(threads.map(lambda _: timed_request(pool, key, image), range(requests)))
     wall = time.perf_counter() - started
-    tokens = sum(r.metrics.output_tokens or 0 for r in results)
-    return statistics.median(r.metrics.latency_s for r in results), requests / wall, tokens / wall
+    tokens = sum(count for _, count in timings)
+    return statistics.median(seconds for seconds, _ in timings), requests / wall, tokens / wall
 
 
 def engines_side_by_side(pool, image, requests: int, levels: list[int]) -> None:
