@@ -22,6 +22,7 @@ from PIL import Image
 
 from backends.base import OcrRequest, Status
 from backends.config import parse_config
+from backends.memory import cuda_total_mb
 from backends.pool import ModelPool, Progress, Result
 from backends.vllm.args import VllmOptions, serve_command
 from tests.conftest import PHOTOTEST, ROOT, free_port
@@ -91,7 +92,8 @@ def test_start_wait_stream_and_stop_leave_no_process(tiny_hf_cache, record):
     assert any(n.startswith("starting the server:") for n in notes), notes
     # The server got exactly the command line built from config.
     config_entry = pool.config.get("served")
-    expected = serve_command(config_entry, VllmOptions.model_validate(config_entry.options), port)
+    expected = serve_command(config_entry, VllmOptions.model_validate(config_entry.options), port,
+                             on_cpu=cuda_total_mb() is None)
     assert json.loads(record.read_text())["argv"] == expected[len(STAND_IN) - 1:]
     assert "--no-enable-prefix-caching" in expected and "--mm-processor-cache-gb" in expected
     # What it holds is measured on the server's processes, not the app's.

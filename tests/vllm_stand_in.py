@@ -32,6 +32,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--mm-processor-cache-gb", type=float)
     serve.add_argument("--tensor-parallel-size", type=int)
     serve.add_argument("--dtype")
+    serve.add_argument("--skip-mm-profiling", action="store_true")  # added on a CPU
     return p
 
 
