@@ -27,6 +27,7 @@ from tests.conftest import PHOTOTEST, ROOT
 pytestmark = pytest.mark.slow
 
 MAX_TOKENS = 16
+LIFECYCLE_KEY = "qwen_vl_2b_vllm"
 # The shipped vLLM entries whose architecture has a tiny stand-in here (see tests/vllm_tiny_models.py).
 SERVED_KEYS = ["qwen_vl_2b_vllm", "qwen25_vl_3b_vllm", "qwen3_vl_2b_vllm", "dots_ocr", "deepseek_ocr",
                "deepseek_ocr2_vllm"]
@@ -100,7 +101,8 @@ def test_every_seed_architecture_streams_through_its_shipped_entry(pool, in_vllm
     assert result.metrics.memory_mb["RSS (server processes)"] > 0
     print(f"\n{key}: {result.details['server start']}, first token {result.metrics.first_token_s:.3f} s, "
           f"{result.metrics.tokens_per_s:.1f} tokens/s")
-    pool.unload(key)  # one server at a time on 2 cores
+    if key != LIFECYCLE_KEY:  # one server at a time on 2 cores; the lifecycle tests below reuse this one
+        pool.unload(key)
 
 
 def test_the_memory_figures_come_from_the_real_cpu_log(pool, in_vllm_cache):
@@ -115,17 +117,6 @@ def test_the_memory_figures_come_from_the_real_cpu_log(pool, in_vllm_cache):
     assert result.metrics.memory_mb["vLLM CPU KV cache space (server log)"] == space_gib * 1024
     assert result.details["KV cache"].endswith("tokens")
     assert "vLLM reservation (gpu_memory_utilization × card)" not in result.metrics.memory_mb  # no card here
-
-
-def test_unload_leaves_no_process(pool, in_vllm_cache):
-    assert run(pool, "qwen_vl_2b_vllm").status == Status.OK
-    server = pool._slots["qwen_vl_2b_vllm"].engine.server
-    processes = [psutil.Process(pid) for pid in server.pids()]
-    assert len(processes) >= 3  # the guard, the API server and its engine core
-    report = pool.unload("qwen_vl_2b_vllm")
-    assert report.unloaded and report.before_mb["RSS (server processes)"] > 0
-    gone, alive = psutil.wait_procs(processes, timeout=10)
-    assert alive == []
 
 
 def engine_core(pids: list[int]) -> psutil.Process:
@@ -148,7 +139,17 @@ def test_a_killed_engine_core_is_restarted_by_the_next_request(pool, in_vllm_cac
     result = run(pool, "qwen_vl_2b_vllm")
     assert result.status == Status.OK, result.message
     assert pool._slots["qwen_vl_2b_vllm"].engine.server is not first and result.metrics.load_s > 0
-    pool.unload("qwen_vl_2b_vllm")
+
+
+def test_unload_leaves_no_process(pool, in_vllm_cache):
+    assert run(pool, "qwen_vl_2b_vllm").status == Status.OK
+    server = pool._slots["qwen_vl_2b_vllm"].engine.server
+    processes = [psutil.Process(pid) for pid in server.pids()]
+    assert len(processes) >= 3  # the guard, the API server and its engine core
+    report = pool.unload("qwen_vl_2b_vllm")
+    assert report.unloaded and report.before_mb["RSS (server processes)"] > 0
+    gone, alive = psutil.wait_procs(processes, timeout=10)
+    assert alive == []
 
 
 def test_a_model_that_kills_its_engine_is_a_clear_error_never_an_empty_ok(in_vllm_cache):
