@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
-import importlib.util
 import io
 import json
 import os
@@ -21,22 +20,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from backends.base import Availability
-from backends.config import ArenaConfig, ConfigError, ModelEntry, load_config
-from backends.weights import (ENGINES_WITHOUT_WEIGHTS, download_command, expected_memory_mb, format_bytes,
-                              is_hub_repo_id, local_weights_dir, weights_size_bytes)
+from backends.contracts.schema import ArenaConfig, ModelEntry
+from backends.config import ConfigError, load_config
+from backends.registry import expected_memory_mb, installed, reads_weights
+from backends.runtime.weights import (download_command, format_bytes, is_hub_repo_id, local_weights_dir,
+                                      weights_size_bytes)
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "config.yaml"
 AUTH_ENV = "ARENA_AUTH"
-
-# The Python packages each engine needs in this interpreter (checked with find_spec: nothing is imported).
-ENGINE_PACKAGES: dict[str, tuple[str, ...]] = {
-    "tesseract": ("tesserocr",),
-    "rapidocr": ("rapidocr", "onnxruntime"),
-    "transformers": ("torch", "transformers"),
-    "openai": ("httpx",),
-}
-
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="launch.py", description="OCR & VLM arena")
@@ -119,32 +110,9 @@ def serve(config: ArenaConfig, args: argparse.Namespace) -> None:
         pool.close()
 
 
-def _environment_status(entry: ModelEntry) -> Availability:
-    """Whether a model's own interpreter is built and up to date with its pins."""
-    from backends.environments import environment_availability
-
-    return environment_availability(entry)
-
-
-def engine_installed(entry: ModelEntry) -> tuple[bool, str]:
-    """(installed, label): the engine's packages in this interpreter, or the model's own environment."""
-    if entry.environment is not None:
-        return _environment_status(entry).ok, "env"
-    if entry.engine == "vllm":
-        # vLLM lives in its own environment (envs/vllm) or on PATH, not necessarily in this interpreter.
-        from backends.vllm.args import VllmOptions, default_serve_command
-        from backends.vllm.engine import worker_python
-
-        in_process = VllmOptions.model_validate(entry.options).mode == "in_process"
-        found = worker_python(entry) if in_process else (entry.options.get("serve_command") or default_serve_command())
-        return found is not None, "" if found else "missing vllm"
-    missing = [p for p in ENGINE_PACKAGES.get(entry.engine, ()) if importlib.util.find_spec(p) is None]
-    return not missing, ("missing " + ", ".join(missing)) if missing else ""
-
-
 def budget_summary(config: ArenaConfig) -> tuple[float, str, bool]:
     """(budget MB, how it was decided, on GPU). Asks NVML only: never imports torch."""
-    from backends.memory import cuda_total_mb, memory_budget_mb
+    from backends.runtime.memory import cuda_total_mb, memory_budget_mb
 
     gpu_mb = cuda_total_mb()
     budget = memory_budget_mb(config.app.memory_budget_mb)
@@ -161,8 +129,8 @@ def model_row(entry: ModelEntry, on_gpu: bool, budget_mb: float) -> dict[str, An
     from backends.registry import availability
 
     status = availability(entry)
-    installed, installed_note = engine_installed(entry)
-    has_weights = bool(entry.weights) and entry.engine not in ENGINES_WITHOUT_WEIGHTS
+    is_installed, installed_note = installed(entry)
+    has_weights = reads_weights(entry)
     size = weights_size_bytes(entry.weights, entry.revision) if has_weights else None
     memory = expected_memory_mb(entry, on_gpu)
     notes = [status.reason] if status.reason else []
@@ -177,7 +145,7 @@ def model_row(entry: ModelEntry, on_gpu: bool, budget_mb: float) -> dict[str, An
         elif entry.weights not in status.reason:
             notes.append(f"weights folder not found: {entry.weights}.")
     env_command = f"python launch.py env {entry.key}"
-    if entry.environment is not None and not installed and env_command not in commands:
+    if entry.environment is not None and not is_installed and env_command not in commands:
         commands.insert(0, env_command)
     message = " ".join(notes + ([f"Run: {', then '.join(commands)}"] if commands else []))
     folder = local_weights_dir(entry.weights, entry.revision) if size is not None else None
@@ -185,7 +153,7 @@ def model_row(entry: ModelEntry, on_gpu: bool, budget_mb: float) -> dict[str, An
         "key": entry.key,
         "name": entry.name,
         "engine": entry.engine,
-        "engine_installed": installed,
+        "engine_installed": is_installed,
         "engine_note": installed_note,
         "weights": entry.weights if has_weights else None,
         "revision": entry.revision,
@@ -267,11 +235,11 @@ def _hub_error_message(exc: BaseException, repo: str, revision: str | None) -> s
 
 
 def _downloadable(entry: ModelEntry) -> bool:
-    return bool(entry.weights) and entry.engine not in ENGINES_WITHOUT_WEIGHTS and is_hub_repo_id(entry.weights)
+    return reads_weights(entry) and is_hub_repo_id(entry.weights)
 
 
 def _environment_hint(entry: ModelEntry) -> None:
-    if entry.environment is not None and not _environment_status(entry).ok:
+    if entry.environment is not None and not installed(entry)[0]:
         print(f"{entry.key}: it runs in its own Python environment, not created yet. "
               f"Run: python launch.py env {entry.key}")
 
@@ -321,7 +289,7 @@ def download(config: ArenaConfig, keys: list[str], every: bool = False) -> int:
             print(f"{key}: no such model in the config. Known keys: {', '.join(config.keys())}", file=sys.stderr)
             failures += 1
             continue
-        if not entry.weights or entry.engine in ENGINES_WITHOUT_WEIGHTS:
+        if not reads_weights(entry):
             why = (f"the {entry.engine} engine is served from its endpoint" if entry.engine == "openai"
                    else f"the {entry.engine} engine needs no model weights")
             print(f"{key}: nothing to download: {why}.", file=sys.stderr)
@@ -345,7 +313,7 @@ def download(config: ArenaConfig, keys: list[str], every: bool = False) -> int:
 
 
 def create_vllm_env(recreate: bool, device: str) -> int:
-    from backends.vllm import environment
+    from backends.engines.vllm import environment
 
     try:
         environment.build(device=None if device == "auto" else device, recreate=recreate)
@@ -370,7 +338,7 @@ def create_env(config: ArenaConfig, key: str, recreate: bool = False) -> int:
               "so there is nothing to create. "
               + (f"Models with their own environment: {', '.join(with_env)}." if with_env else ""), file=sys.stderr)
         return 1
-    from backends.environments import create_environment
+    from backends.runtime.environments import create_environment
 
     try:
         folder = create_environment(entry, log=print, **({"recreate": True} if recreate else {}))
@@ -390,8 +358,9 @@ def print_serve_command(config: ArenaConfig, key: str, bind: str, port: int, url
     """The command for a model's own server elsewhere, and the entry that makes this arena its client."""
     import yaml
 
-    from backends.vllm.args import VllmOptions, describe_command, serve_command, served_model_name
-    from backends.vllm.engine import request_options
+    from backends.engines.vllm.args import describe_command, serve_command, served_model_name
+    from backends.registry import engine_options
+    from backends.engines.vllm.engine import request_options
 
     try:
         entry = config.get(key)
@@ -402,7 +371,7 @@ def print_serve_command(config: ArenaConfig, key: str, bind: str, port: int, url
         vllm_keys = [m.key for m in config.models if m.engine == "vllm"]
         print(f"{key}: not a vLLM model (engine: {entry.engine}). vLLM models: {', '.join(vllm_keys)}", file=sys.stderr)
         return 1
-    options = VllmOptions.model_validate(entry.options).model_copy(update={"serve_command": ["vllm", "serve"],
+    options = engine_options(entry).model_copy(update={"serve_command": ["vllm", "serve"],
                                                                             "host": bind})
     print(f"# On the GPU box (vLLM installed from requirements-gpu.txt; tensor parallel: add "
           f"--tensor-parallel-size N):\n{describe_command(serve_command(entry, options, port))}\n")

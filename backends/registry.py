@@ -1,28 +1,30 @@
-"""Maps config entries to engine classes, imported lazily so unused engines cost nothing at start."""
+"""The one list of engines, and what the rest of the arena asks of an engine through it.
+
+Engine modules are imported lazily, by name, so an engine nobody uses costs nothing at start. Everything engine
+specific (its options, packages, memory, worker needs, checks on a selection) comes from the engine class's hooks
+on `backends.contracts.engine.Engine`; nothing outside an engine's folder names an engine.
+"""
 from __future__ import annotations
 
 import importlib
 import importlib.util
+from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from backends.contracts.engine import Engine
+from backends.contracts.results import Availability
+from backends.contracts.schema import ModelEntry
+from backends.runtime.environments import environment_availability
+from backends.runtime.weights import weights_availability
 
-from backends.base import Availability, Engine
-from backends.config import ModelEntry
-from backends.weights import weights_availability
-
-# engine name -> "module:Class". Engine modules import their heavy libraries inside `load`.
+# engine name (the `engine:` value in config.yaml) -> "module:Class".
 ENGINE_CLASSES: dict[str, str] = {
-    "tesseract": "backends.tesseract:TesseractEngine",
-    "rapidocr": "backends.rapid:RapidOcrEngine",
-    "transformers": "backends.hf.engine:TransformersEngine",
-    "openai": "backends.openai_engine:OpenAIEngine",
-    "vllm": "backends.vllm.engine:VllmEngine",
+    "tesseract": "backends.engines.tesseract.engine:TesseractEngine",
+    "rapidocr": "backends.engines.rapidocr.engine:RapidOcrEngine",
+    "transformers": "backends.engines.transformers.engine:TransformersEngine",
+    "openai": "backends.engines.openai.engine:OpenAIEngine",
+    "vllm": "backends.engines.vllm.engine:VllmEngine",
 }
-
-
-class FreeOptions(BaseModel):
-    model_config = ConfigDict(extra="allow")
 
 
 def engine_class(engine: str) -> type[Engine]:
@@ -30,12 +32,21 @@ def engine_class(engine: str) -> type[Engine]:
     return getattr(importlib.import_module(module_name), class_name)
 
 
-def options_model(engine: str) -> type[BaseModel]:
-    return getattr(engine_class(engine), "Options", FreeOptions)
+def engine_options(entry: ModelEntry) -> Any:
+    """The entry's options as its engine's Options model: validated once, then kept on the entry."""
+    return engine_class(entry.engine).options_for(entry)
 
 
-def validate_options(entry: ModelEntry) -> BaseModel:
-    return options_model(entry.engine).model_validate(entry.options)
+def runs_in_worker(entry: ModelEntry) -> bool:
+    """A worker process of its own: asked for (isolate), implied by an environment, or needed by the engine."""
+    if entry.isolate or entry.environment is not None:
+        return True
+    return engine_class(entry.engine).needs_worker(entry)
+
+
+def reads_weights(entry: ModelEntry) -> bool:
+    """Does this model load weights of its own (something to download, a footprint to estimate)?"""
+    return bool(entry.weights) and engine_class(entry.engine).reads_weights
 
 
 def _missing_packages(packages: tuple[str, ...]) -> list[str]:
@@ -46,14 +57,12 @@ def availability(entry: ModelEntry) -> Availability:
     """Can this model run on this machine? Cheap: no model is loaded and nothing heavy is imported."""
     if entry.environment is not None:
         # Its packages live in its own interpreter; what matters here is that the environment exists.
-        from backends.environments import environment_availability
-
         status = environment_availability(entry)
         if not status.ok:
             return status
         return weights_availability(entry.key, entry.weights, entry.revision) if entry.weights else status
     cls = engine_class(entry.engine)
-    missing = _missing_packages(getattr(cls, "requires", ()))
+    missing = _missing_packages(cls.requires)
     if missing:
         return Availability(
             False,
@@ -63,20 +72,49 @@ def availability(entry: ModelEntry) -> Availability:
     return cls.availability(entry)
 
 
-def create_engine(entry: ModelEntry, memory_budget_mb: float | None = None) -> Engine:
-    """The engine for an entry: in this process, or behind a worker process when the entry asks for one."""
-    if entry.runs_in_worker:
-        from backends.worker import WorkerEngine
+def installed(entry: ModelEntry) -> tuple[bool, str]:
+    """(installed, note): the engine's software in this interpreter, or the model's own environment ("env")."""
+    if entry.environment is not None:
+        return environment_availability(entry).ok, "env"
+    cls = engine_class(entry.engine)
+    missing = _missing_packages(cls.requires)
+    if missing:
+        return False, "missing " + ", ".join(missing)
+    return cls.installed(entry)
 
-        return WorkerEngine(entry)
+
+def expected_memory_mb(entry: ModelEntry, on_gpu: bool) -> float | None:
+    """What the model is expected to take once loaded: `memory_mb` from the config, else the engine's estimate
+    (from its weight files, or what it reserves); None when it cannot be told."""
+    if entry.memory_mb:
+        return float(entry.memory_mb)
+    return engine_class(entry.engine).expected_memory_mb(entry, on_gpu)
+
+
+def selection_refusals(entries: list[ModelEntry], on_gpu: bool) -> dict[str, str]:
+    """Model key -> why it cannot run beside the others selected with it (each engine checks its own)."""
+    refusals: dict[str, str] = {}
+    for engine in dict.fromkeys(e.engine for e in entries):
+        refusals.update(engine_class(engine).selection_refusals([e for e in entries if e.engine == engine], on_gpu))
+    return refusals
+
+
+def worker_python(entry: ModelEntry) -> Path | None:
+    """The interpreter a worker for this entry runs on: its environment's, else the engine's choice."""
+    if entry.environment is not None:
+        return entry.environment.python()
+    return engine_class(entry.engine).worker_python(entry)
+
+
+def create_engine(entry: ModelEntry, memory_budget_mb: float | None = None) -> Engine:
+    """The engine for an entry: in this process, or behind a worker process when the entry needs one."""
+    if runs_in_worker(entry):
+        from backends.runtime.worker.parent import WorkerEngine
+
+        return WorkerEngine(entry, worker_python(entry))
     return create_local_engine(entry, memory_budget_mb)
 
 
 def create_local_engine(entry: ModelEntry, memory_budget_mb: float | None = None) -> Engine:
     """The engine itself, in this process (a worker process calls this for its entry)."""
-    return engine_class(entry.engine).from_entry(entry, validate_options(entry), memory_budget_mb=memory_budget_mb)
-
-
-def describe(entry: ModelEntry) -> dict[str, Any]:
-    status = availability(entry)
-    return {"key": entry.key, "name": entry.name, "engine": entry.engine, "ready": status.ok, "status": status.message}
+    return engine_class(entry.engine).from_entry(entry, engine_options(entry), memory_budget_mb=memory_budget_mb)

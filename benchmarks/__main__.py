@@ -13,11 +13,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from backends.config import PROJECT_ROOT, ConfigError, load_config
+from backends.contracts.schema import PROJECT_ROOT
+from backends.config import ConfigError, load_config
 from backends.pool import ModelPool
 from benchmarks import history
 from benchmarks.dataset import DatasetError, load_dataset
-from benchmarks.metrics import Normalization
+from core.metrics import Normalization
 from benchmarks.report import MARKDOWN_COLUMNS, overhead, results_frame, run_record, write_report
 from benchmarks.summary import summarize
 from benchmarks.runner import BenchmarkSettings, run_benchmark

@@ -15,7 +15,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from backends.documents import IMAGE_SUFFIXES, DocumentError, pdf_page_count
+from backends.contracts.schema import PROJECT_ROOT, SAMPLES
+from core.documents import IMAGE_SUFFIXES, DocumentError, pdf_page_count
 
 MANIFEST = "manifest.csv"
 DOCUMENT_SUFFIXES = IMAGE_SUFFIXES + (".pdf",)
@@ -176,3 +177,11 @@ def extract_dataset_zip(archive: str | Path, destination: Path, max_bytes: int =
     if not (destination / MANIFEST).is_file() and len(entries) == 1 and entries[0].is_dir():
         return entries[0]
     return destination
+
+
+def offered_datasets(extra_folders: list[str]) -> dict[str, Path]:
+    """The bundled sample sets, then the folders named in `app.benchmark_datasets`, by folder name."""
+    folders = [p for p in sorted(SAMPLES.iterdir()) if (p / MANIFEST).is_file()]
+    folders += [Path(f).expanduser() if Path(f).expanduser().is_absolute() else PROJECT_ROOT / f
+                for f in extra_folders]
+    return {folder.name: folder for folder in folders}

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
-from backends.base import OcrRequest, Status
-from backends.documents import DocumentError, load_image, render_pdf_page
-from backends.pool import ModelPool, Result
-from benchmarks import metrics
+from backends.contracts.requests import PageRequest
+from backends.contracts.results import Status
+from core.documents import DocumentError, load_image, render_pdf_page
+from backends.pool import ModelPool
+from backends.contracts.results import ModelResult
+from core import metrics
 from benchmarks.dataset import Dataset, DatasetItem
 from benchmarks.trackers import MemoryTracker, SpeedTracker, describe
 
@@ -124,14 +126,14 @@ def _attempt(pool: ModelPool, key: str, item: DatasetItem, settings: BenchmarkSe
                  else load_image(item.image_path))
     except DocumentError as exc:
         return {**base, "status": Status.ERROR.value, "message": str(exc)}
-    request = OcrRequest(image, task=settings.task)
-    result: Result | None = None
+    request = PageRequest(image, task=settings.task)
+    result: ModelResult | None = None
     with SpeedTracker() as speed, MemoryTracker() as memory:
         for _, event in pool.run_many([key], request):
             speed.observe(event)
-            if isinstance(event, Result):
+            if isinstance(event, ModelResult):
                 result = event
-    assert result is not None  # run_many ends every key with a Result
+    assert result is not None  # run_many ends every key with a ModelResult
     engine_s = (result.metrics.load_s or 0.0) + (result.metrics.latency_s or 0.0)
     return {**base, "status": result.status.value, "message": result.message, "text": result.text,
             "cut": result.cut, "load_s": speed.load_s, "first_token_s": speed.first_token_s,

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import psutil
 
-from backends import memory
-from backends.pool import Event, Progress, Result
+from backends.runtime import memory
+from backends.contracts.results import Event, Progress, ModelResult
 
 RSS_PEAK = "RSS peak (app + workers)"
 
@@ -54,7 +54,7 @@ class SpeedTracker:
         self._running_at: float | None = None
         self._first_text_at: float | None = None
         self._end: float | None = None
-        self.result: Result | None = None
+        self.result: ModelResult | None = None
         return self
 
     def observe(self, event: Event) -> None:
@@ -63,7 +63,7 @@ class SpeedTracker:
             self._running_at = self._running_at or now
             if event.text and self._first_text_at is None:
                 self._first_text_at = now
-        elif isinstance(event, Result):
+        elif isinstance(event, ModelResult):
             self.result, self._end = event, now
             self._running_at = self._running_at or now
             if event.text and self._first_text_at is None:
@@ -129,5 +129,5 @@ class MemoryTracker:
         self._sample()
 
     def readings(self) -> dict[str, float]:
-        """Labelled figures in MB (see backends.memory for what each label counts)."""
+        """Labelled figures in MB (see backends.runtime.memory for what each label counts)."""
         return {RSS_PEAK: round(self.peak_rss_mb, 1), **self._cuda.readings()}

@@ -1,7 +1,7 @@
 """GPU acceptance check: the Transformers engine, the model pool, unloading and worker processes on CUDA.
 
 On a machine with an NVIDIA GPU, run `scripts/gpu_check.sh` (one command, offline; it installs the wheels carried
-in .whl/ when pydantic is missing). This builds tiny random models of real families (tests/tiny_models.py) into a
+in .whl/ when pydantic is missing). This builds tiny random models of real families (testkit/tiny_models.py) into a
 temporary, offline Hugging Face cache under their real repo ids, runs them through the real ModelPool and
 TransformersEngine, and prints one table: each check PASS, FAIL or SKIP with its figures. Exit code 1: a check failed;
 2: it ran past its deadline.
@@ -132,7 +132,7 @@ def header_lines(device: str) -> list[str]:
 def build_models(report: Report, families: list[str], extra_vocab: int, scratch: Path) -> dict[str, tuple[str, int]]:
     """Build each family and install it in the hub cache under its real repo id. Returns family -> (repo id,
     bytes of its fp32 weight files). A family that cannot be built here is skipped, with the reason."""
-    from tests.tiny_models import FAMILY_REPOS, build_tiny_model, install_in_hf_cache
+    from testkit.tiny_models import FAMILY_REPOS, build_tiny_model, install_in_hf_cache
 
     built: dict[str, tuple[str, int]] = {}
     cache = Path(os.environ["HF_HUB_CACHE"])

@@ -13,11 +13,14 @@ from typing import Iterable
 
 from PIL import Image, ImageDraw
 
-from backends import memory
-from backends.base import OcrRequest, Status
-from backends.config import ArenaConfig, parse_config
-from backends.pool import ModelPool, Progress, Result
-from backends.worker import RSS_WORKER
+from backends.runtime import memory
+from backends.contracts.requests import PageRequest
+from backends.contracts.results import Status
+from backends.contracts.schema import ArenaConfig
+from backends.config import parse_config
+from backends.pool import ModelPool
+from backends.contracts.results import Progress, ModelResult
+from backends.runtime.worker.parent import RSS_WORKER
 
 NO_CUDA = "skipped (no CUDA)"
 CPU_WEIGHTS = "weights (parameters in RAM)"
@@ -105,19 +108,19 @@ def make_config(setup: Setup) -> ArenaConfig:
     return parse_config({"app": {"model_timeout_s": 240}, "models": models}, source="gpu_check")
 
 
-def make_request() -> OcrRequest:
+def make_request() -> PageRequest:
     image = Image.new("RGB", (448, 448), "white")
     draw = ImageDraw.Draw(image)
     for row, line in enumerate(["GPU CHECK 0123456789", "The quick brown fox", "jumps over the lazy dog"]):
         draw.text((20, 40 + 60 * row), line, fill="black")
-    return OcrRequest(image)
+    return PageRequest(image)
 
 
-def final(events: Iterable) -> Result:
-    return [event for event in events if isinstance(event, Result)][-1]
+def final(events: Iterable) -> ModelResult:
+    return [event for event in events if isinstance(event, ModelResult)][-1]
 
 
-def summary(result: Result) -> str:
+def summary(result: ModelResult) -> str:
     m = result.metrics
     if result.status != Status.OK:
         return f"{result.status.value}: {result.message}"
@@ -131,7 +134,7 @@ def close_to(value: float | None, own: float) -> bool:
     return value is not None and abs(value - own) <= max(8.0, 0.1 * own)
 
 
-def check_single(report, pool: ModelPool, setup: Setup, key: str, request: OcrRequest) -> None:
+def check_single(report, pool: ModelPool, setup: Setup, key: str, request: PageRequest) -> None:
     report.step = f"loading and running {key} alone"
     result = final(pool.run(key, request))
     if not report.add(f"{key} alone: load and run", result.status == Status.OK, summary(result)):
@@ -143,7 +146,7 @@ def check_single(report, pool: ModelPool, setup: Setup, key: str, request: OcrRe
     check_memory(report, setup, key, result.metrics.memory_mb)
 
 
-def check_attention(report, setup: Setup, key: str, result: Result) -> None:
+def check_attention(report, setup: Setup, key: str, result: ModelResult) -> None:
     attention = result.details.get("attention", "")
     used = attention.split(" ")[0]
     # On CUDA flash-attention 2 is either used or skipped with a reason; elsewhere any named choice will do.
@@ -180,18 +183,18 @@ def check_memory(report, setup: Setup, key: str, figures: dict[str, float]) -> N
                    f"{nvml} MB (≥ peak reserved {reserved} MB, plus the CUDA context); RSS {rss} MB")
 
 
-def check_side_by_side(report, pool: ModelPool, setup: Setup, keys: list[str], request: OcrRequest) -> None:
+def check_side_by_side(report, pool: ModelPool, setup: Setup, keys: list[str], request: PageRequest) -> None:
     report.step = f"running {', '.join(keys)} side by side"
     before = card_used_mb()
     started = time.perf_counter()
-    results: dict[str, Result] = {}
+    results: dict[str, ModelResult] = {}
     first: dict[str, float] = {}
     done: dict[str, float] = {}
     for key, event in pool.run_many(keys, request):
         now = time.perf_counter() - started
         if isinstance(event, Progress) and event.phase == "running":
             first.setdefault(key, now)
-        elif isinstance(event, Result):
+        elif isinstance(event, ModelResult):
             results[key], done[key] = event, now
     wall = time.perf_counter() - started
     for key in keys:
@@ -209,7 +212,7 @@ def check_side_by_side(report, pool: ModelPool, setup: Setup, keys: list[str], r
     check_weights_own(report, setup, keys, results)
 
 
-def check_weights_own(report, setup: Setup, keys: list[str], results: dict[str, Result]) -> None:
+def check_weights_own(report, setup: Setup, keys: list[str], results: dict[str, ModelResult]) -> None:
     """With several models in one process, each model's weights figure should still be its own."""
     if not setup.cuda:
         report.skip("CUDA weights figure per model, side by side", NO_CUDA)

@@ -11,10 +11,12 @@ from typing import Callable
 
 import psutil
 
-from backends import memory
-from backends.base import OcrRequest, Status
-from backends.pool import ModelPool, Result
-from backends.worker import RSS_WORKER
+from backends.runtime import memory
+from backends.contracts.requests import PageRequest
+from backends.contracts.results import Status
+from backends.pool import ModelPool
+from backends.contracts.results import ModelResult
+from backends.runtime.worker.parent import RSS_WORKER
 from gpu_check_pool import ISOLATED, NO_CUDA, Setup, card_used_mb, check_memory, final, summary
 
 
@@ -37,12 +39,12 @@ def process_gone(pid: int) -> bool:
         return True
 
 
-def worker_pid(result: Result) -> int | None:
+def worker_pid(result: ModelResult) -> int | None:
     found = re.search(r"worker pid (\d+)", result.details.get("process", ""))
     return int(found.group(1)) if found else None
 
 
-def check_worker(report, pool: ModelPool, setup: Setup, request: OcrRequest) -> None:
+def check_worker(report, pool: ModelPool, setup: Setup, request: PageRequest) -> None:
     report.step = "running a model in a worker process"
     baseline = card_used_mb()
     result = final(pool.run(ISOLATED, request))
@@ -71,7 +73,7 @@ def check_worker(report, pool: ModelPool, setup: Setup, request: OcrRequest) -> 
     check_worker_restart(report, pool, setup, request, pid, baseline)
 
 
-def check_worker_restart(report, pool: ModelPool, setup: Setup, request: OcrRequest, killed: int,
+def check_worker_restart(report, pool: ModelPool, setup: Setup, request: PageRequest, killed: int,
                          baseline: float | None) -> None:
     report.step = "restarting the killed worker"
     result = final(pool.run(ISOLATED, request))

@@ -71,7 +71,7 @@ def served_app(config, benchmark_history):
 def tiny_hf_cache(tmp_path_factory):
     """Each family built once and installed in the session's hub cache under its real repo ids (all but the ones
     kept missing on purpose); returns repo id -> snapshot folder."""
-    from tests.tiny_models import FAMILY_REPOS, NOT_INSTALLED, build_tiny_model, install_in_hf_cache
+    from testkit.tiny_models import FAMILY_REPOS, NOT_INSTALLED, build_tiny_model, install_in_hf_cache
 
     cache = Path(os.environ["HF_HUB_CACHE"])
     built = tmp_path_factory.mktemp("tiny_models")

@@ -2,7 +2,7 @@
 import pytest
 from gradio_client import Client, handle_file
 
-from benchmarks.metrics import cer
+from core.metrics import cer
 from tests.conftest import PHOTOTEST, PHOTOTEST_GT
 
 pytestmark = pytest.mark.slow

@@ -2,19 +2,21 @@
 import csv
 import json
 
-from backends.base import Box, Status
-from backends.pool import Metrics, Result
-from benchmarks.metrics import cer
-from ui.arena_run import ArenaRun
+from backends.contracts.requests import Box
+from backends.contracts.results import Status
+from backends.contracts.results import Metrics, ModelResult
+from core.metrics import cer
+from core.arena_run import ArenaRun
+from ui.arena_view import comparison_table
 
 
 def sample_run(truth: str = "Привет, мир") -> ArenaRun:
     run = ArenaRun(document="card.png", ground_truth=truth)
-    run.results["a"] = Result("a", "Engine A", Status.OK, text="Привет, мир",
-                              boxes=[Box(1, 2, 30, 12, "Привет, мир", 0.9)],
+    run.results["a"] = ModelResult("a", "Engine A", Status.OK, text="Привет, мир",
+                                   boxes=[Box(1, 2, 30, 12, "Привет, мир", 0.9)],
                               metrics=Metrics(load_s=0.5, latency_s=0.25, chars=11, memory_mb={"RSS (app process)": 300}))
-    run.results["b"] = Result("b", "Engine B", Status.OK, text="Привот мир", metrics=Metrics(latency_s=1.0, chars=10))
-    run.results["c"] = Result("c", "Engine C", Status.UNAVAILABLE, message="weights not downloaded")
+    run.results["b"] = ModelResult("b", "Engine B", Status.OK, text="Привот мир", metrics=Metrics(latency_s=1.0, chars=10))
+    run.results["c"] = ModelResult("c", "Engine C", Status.UNAVAILABLE, message="weights not downloaded")
     return run
 
 
@@ -27,11 +29,11 @@ def test_scores_only_for_models_with_output():
 
 
 def test_table_is_translated_and_keeps_model_order():
-    frame = sample_run().table("ru")
+    frame = comparison_table(sample_run(), "ru")
     assert list(frame["модель"]) == ["Engine A", "Engine B", "Engine C"]
     assert list(frame["статус"]) == ["готово", "готово", "недоступна"]
     assert "CER" in frame.columns
-    assert "CER" not in sample_run(truth="").table("en").columns
+    assert "CER" not in comparison_table(sample_run(truth=""), "en").columns
 
 
 def test_csv_and_json_exports_hold_the_same_run(tmp_path):

@@ -8,7 +8,7 @@ import sys
 import pandas as pd
 import pytest
 
-from backends.documents import load_image
+from core.documents import load_image
 from backends.pool import ModelPool
 from backends.registry import create_engine
 from benchmarks import history

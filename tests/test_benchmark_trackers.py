@@ -6,8 +6,8 @@ import time
 import numpy as np
 import pytest
 
-from backends.base import Status
-from backends.pool import Metrics, Progress, Result
+from backends.contracts.results import Status
+from backends.contracts.results import Metrics, Progress, ModelResult
 from benchmarks.charts import pareto_front
 from benchmarks.trackers import RSS_PEAK, MemoryTracker, SpeedTracker, describe
 
@@ -27,7 +27,7 @@ def test_speed_tracker_splits_load_first_text_and_latency():
         time.sleep(0.1)
         speed.observe(Progress("m", "running", "Hel"))
         time.sleep(0.1)
-        speed.observe(Result("m", "M", Status.OK, text="Hello", metrics=Metrics(output_tokens=20)))
+        speed.observe(ModelResult("m", "M", Status.OK, text="Hello", metrics=Metrics(output_tokens=20)))
     assert speed.load_s == pytest.approx(0.2, abs=0.05)
     assert speed.first_token_s == pytest.approx(0.1, abs=0.05)
     assert speed.latency_s == pytest.approx(0.2, abs=0.05)
@@ -37,7 +37,7 @@ def test_speed_tracker_splits_load_first_text_and_latency():
 
 def test_speed_tracker_on_an_engine_that_answers_at_once():
     with SpeedTracker() as speed:
-        speed.observe(Result("m", "M", Status.OK, text="all of it"))
+        speed.observe(ModelResult("m", "M", Status.OK, text="all of it"))
     assert speed.first_token_s == pytest.approx(speed.latency_s) and speed.tokens_per_s is None
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from gradio_client import Client, handle_file
 
-from backends.base import conversation
-from backends.openai_engine import chat_messages
+from backends.contracts.requests import conversation
+from backends.engines.openai.engine import chat_messages
 from backends.pool import ModelPool
 from tests.conftest import PHOTOTEST, serving
 from tests.test_transformers_engine import shipped_config
@@ -42,8 +42,8 @@ def test_the_chat_history_gives_the_document_and_the_answered_turns():
 def test_the_tiny_model_sees_the_earlier_turns(tiny_hf_cache):
     from PIL import Image
 
-    from backends.hf.families import FAMILIES
-    from backends.hf.processors import load_processor
+    from backends.engines.transformers.families import FAMILIES
+    from backends.engines.transformers.processors import load_processor
 
     processor = load_processor(tiny_hf_cache["Qwen/Qwen2-VL-2B-Instruct"])
     image = Image.new("RGB", (56, 56), "white")

@@ -11,7 +11,7 @@ import yaml
 from gradio_client import Client, handle_file
 
 from tests.conftest import PHOTOTEST, ROOT
-from tests.servers import launched_app
+from testkit.servers import launched_app
 
 pytestmark = pytest.mark.slow
 

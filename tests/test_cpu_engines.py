@@ -2,11 +2,12 @@
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from backends.base import EngineOutput, OcrRequest
-from backends.config import ConfigError, ModelEntry, parse_config
-from backends.documents import load_image
+from backends.contracts.requests import EngineOutput, PageRequest
+from backends.config import ConfigError, parse_config
+from backends.contracts.schema import ModelEntry
+from core.documents import load_image
 from backends.registry import availability, create_engine
-from benchmarks.metrics import cer
+from core.metrics import cer
 from tests.conftest import PHOTOTEST, PHOTOTEST_GT, SAMPLES
 
 DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -19,7 +20,7 @@ def engine_for(config, key):
 
 
 def read(engine, image: Image.Image) -> EngineOutput:
-    outputs = list(engine.stream(OcrRequest(image)))
+    outputs = list(engine.stream(PageRequest(image)))
     assert len(outputs) == 1 and isinstance(outputs[0], EngineOutput)
     return outputs[0]
 

@@ -1,7 +1,7 @@
 import pytest
 from PIL import Image
 
-from backends.documents import DocumentError, display_copy, load_image
+from core.documents import DocumentError, display_copy, load_image
 from tests.conftest import PHOTOTEST
 
 

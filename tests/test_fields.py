@@ -4,12 +4,14 @@ import json
 
 import pytest
 
-from backends.base import OcrRequest, Status
-from backends.documents import load_image
-from backends.fields.extraction import accuracy, extract, field_request, side_by_side
-from backends.fields.parsing import FieldValues, fields_prompt, find_json_object, parse_reply
-from backends.fields.rules import parse_key_value, parse_receipt, parse_ru_driver_license
-from backends.pool import ModelPool, Result
+from backends.contracts.requests import PageRequest
+from backends.contracts.results import Status
+from core.documents import load_image
+from core.fields.extraction import accuracy, extract, field_request, side_by_side
+from core.fields.parsing import FieldValues, fields_prompt, find_json_object, parse_reply
+from core.fields.rules import parse_key_value, parse_receipt, parse_ru_driver_license
+from backends.pool import ModelPool
+from backends.contracts.results import ModelResult
 from benchmarks.dataset import load_dataset
 from tests.conftest import SAMPLES
 
@@ -127,9 +129,9 @@ def test_tesseract_and_the_licence_rules_on_the_synthetic_cards(config, licence)
     entry = config.get("tesseract")
     per_field: dict[str, list[bool]] = {}
     for item in load_dataset(SAMPLES / "ru_licences").items:
-        request = field_request(entry, licence, OcrRequest(load_image(item.image_path)))
+        request = field_request(entry, licence, PageRequest(load_image(item.image_path)))
         assert request.task == "ocr"  # Tesseract cannot answer JSON: its text is parsed
-        result = [e for e in pool.run("tesseract", request) if isinstance(e, Result)][0]
+        result = [e for e in pool.run("tesseract", request) if isinstance(e, ModelResult)][0]
         assert result.status == Status.OK
         found = extract(entry, licence, result)
         assert found.method == "rules"

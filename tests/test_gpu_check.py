@@ -122,16 +122,16 @@ def steps(monkeypatch):
 
 
 def ok_result(key: str, memory_mb: dict, details: dict | None = None):
-    from backends.base import Status
-    from backends.pool import Metrics, Result
+    from backends.contracts.results import Status
+    from backends.contracts.results import Metrics, ModelResult
 
     metrics = Metrics(load_s=0.2, latency_s=0.5, output_tokens=8, tokens_per_s=16.0, memory_mb=memory_mb)
-    return Result(key, key, Status.OK, text="x", metrics=metrics, details=details or {})
+    return ModelResult(key, key, Status.OK, text="x", metrics=metrics, details=details or {})
 
 
 def test_cuda_memory_figures_are_judged_against_the_models_own_weights(steps):
     report, pool_steps, setup = steps
-    from backends import memory
+    from backends.runtime import memory
 
     good = {memory.CUDA_WEIGHTS: 100.4, memory.CUDA_PEAK_ALLOCATED: 130.0, memory.CUDA_PEAK_RESERVED: 150.0,
             memory.NVML_PROCESS: 700.0, memory.RSS_APP: 900.0}
@@ -150,7 +150,7 @@ def test_cuda_memory_figures_are_judged_against_the_models_own_weights(steps):
 def test_cuda_unload_and_worker_steps_run_through_with_a_stand_in_pool(steps):
     report, pool_steps, setup = steps
     import gpu_check_worker
-    from backends.pool import UnloadReport
+    from backends.contracts.results import UnloadReport
 
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     runs = iter([sleeper.pid, sleeper.pid + 100_000])

@@ -1,8 +1,8 @@
-"""Hand-checked cases for benchmarks.metrics (CER, WER, normalisation, char diff)."""
+"""Hand-checked cases for core.metrics (CER, WER, normalisation, char diff)."""
 
 import pytest
 
-from benchmarks.metrics import Normalization, _append_merged, cer, char_diff, normalize, score, wer
+from core.metrics import Normalization, _append_merged, cer, char_diff, normalize, score, wer
 
 
 # --- edit distances -------------------------------------------------------------------------
@@ -145,7 +145,7 @@ def test_char_diff_rebuilds_both_texts(reference, hypothesis):
 
 
 def test_normalized_edit_distance_is_bounded_by_the_longer_text():
-    from benchmarks.metrics import normalized_edit_distance as ned
+    from core.metrics import normalized_edit_distance as ned
 
     assert ned("kitten", "sitting") == pytest.approx(3 / 7)  # 3 edits, the longer text has 7 characters
     assert ned("ab", "ab" * 50) == pytest.approx(98 / 100)  # where CER would be 49.0
@@ -154,7 +154,7 @@ def test_normalized_edit_distance_is_bounded_by_the_longer_text():
 
 
 def test_word_f1_ignores_order_and_counts_repeats():
-    from benchmarks.metrics import word_f1
+    from core.metrics import word_f1
 
     assert word_f1("left column right column", "right column left column") == 1.0  # columns swapped
     # R = {a, b, c, d}, H = {a, b, x}: matched 2, P = 2/3, R = 2/4, F1 = 2·(2/3)(1/2)/(2/3 + 1/2) = 4/7.
@@ -166,7 +166,7 @@ def test_word_f1_ignores_order_and_counts_repeats():
 
 
 def test_field_matches_in_text_and_in_extracted_fields():
-    from benchmarks.metrics import field_accuracy, field_matches
+    from core.metrics import field_accuracy, field_matches
 
     truth = {"company": "BOOK TA .K (TAMAN DAYA) SDN BHD", "date": "25/12/2018", "total": "9.00", "address": ""}
     text = "Book Ta .K (Taman Daya) Sdn  Bhd\nDate: 25/12/2018 8:13:39 PM\nTotal 9,00"

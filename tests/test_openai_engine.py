@@ -15,10 +15,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from PIL import Image
 
-from backends.base import OcrRequest, Status
+from backends.contracts.requests import PageRequest
+from backends.contracts.results import Status
 from backends.config import parse_config
-from backends.openai_engine import OpenAIOptions, build_payload
-from backends.pool import ModelPool, Result
+from backends.engines.openai.engine import OpenAIOptions, build_payload
+from backends.pool import ModelPool
+from backends.contracts.results import ModelResult
 from tests.conftest import PHOTOTEST, free_port
 
 
@@ -115,11 +117,11 @@ def config_for(url: str, **options):
     ]})
 
 
-def run_side_by_side(url: str, **options) -> dict[str, Result]:
+def run_side_by_side(url: str, **options) -> dict[str, ModelResult]:
     pool = ModelPool(config_for(url, **options))
     image = Image.open(PHOTOTEST)
-    results = {k: e for k, e in pool.run_many(["tesseract_eng", "remote"], OcrRequest(image))
-               if isinstance(e, Result)}
+    results = {k: e for k, e in pool.run_many(["tesseract_eng", "remote"], PageRequest(image))
+               if isinstance(e, ModelResult)}
     pool.close()
     assert results["tesseract_eng"].status == Status.OK  # the other column always completes
     return results
@@ -166,13 +168,13 @@ def test_nothing_listening_is_said_before_running():
 
 
 def test_a_server_gone_after_the_check_is_a_clear_column_error():
-    from backends.openai_engine import OpenAIEngine
+    from backends.engines.openai.engine import OpenAIEngine
 
     engine = OpenAIEngine("remote", OpenAIOptions(connect_timeout_s=1, connect_retries=1),
                           endpoint=f"http://127.0.0.1:{free_port()}/v1", model="m")
     engine.load()
     with pytest.raises(RuntimeError, match="cannot connect to .*: the server is down or unreachable"):
-        list(engine.stream(OcrRequest(Image.new("RGB", (8, 8)))))
+        list(engine.stream(PageRequest(Image.new("RGB", (8, 8)))))
 
 
 def test_a_server_that_never_answers_times_out(server):

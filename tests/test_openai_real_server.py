@@ -1,6 +1,6 @@
 """The OpenAI-compatible engine against a real server: `transformers serve` running the tiny Qwen2-VL model.
 
-The server is what a user might run (`python -m backends.hf.serve`, transformers' own server with the arena's
+The server is what a user might run (`python -m backends.engines.transformers.serve`, transformers' own server with the arena's
 processor loading), on the same tiny weights the Transformers tests use, under the real repo id.
 """
 from __future__ import annotations
@@ -9,12 +9,14 @@ import httpx
 import pytest
 from PIL import Image
 
-from backends.base import OcrRequest, Status
+from backends.contracts.requests import PageRequest
+from backends.contracts.results import Status
 from backends.config import parse_config
-from backends.openai_engine import OpenAIOptions, build_payload
-from backends.pool import ModelPool, Progress, Result
+from backends.engines.openai.engine import OpenAIOptions, build_payload
+from backends.pool import ModelPool
+from backends.contracts.results import Progress, ModelResult
 from tests.conftest import PHOTOTEST, free_port
-from tests.servers import transformers_serve
+from testkit.servers import transformers_serve
 
 pytestmark = pytest.mark.slow
 REPO = "Qwen/Qwen2-VL-2B-Instruct"
@@ -35,12 +37,12 @@ def pool_for(url: str, model: str = REPO, max_tokens: int = MAX_TOKENS) -> Model
     ]}))
 
 
-def run_all(pool: ModelPool, keys: list[str], image: Image.Image) -> tuple[dict[str, Result], dict[str, list[str]]]:
+def run_all(pool: ModelPool, keys: list[str], image: Image.Image) -> tuple[dict[str, ModelResult], dict[str, list[str]]]:
     results, streamed = {}, {k: [] for k in keys}
-    for key, event in pool.run_many(keys, OcrRequest(image)):
+    for key, event in pool.run_many(keys, PageRequest(image)):
         if isinstance(event, Progress) and event.text:
             streamed[key].append(event.text)
-        elif isinstance(event, Result):
+        elif isinstance(event, ModelResult):
             results[key] = event
     return results, streamed
 

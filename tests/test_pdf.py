@@ -4,7 +4,7 @@ from gradio_client import Client, handle_file
 from PIL import Image, ImageDraw, ImageFont
 from pypdf import PdfWriter
 
-from backends.documents import ALL_PAGES, DocumentError, load_pages, pdf_page_count
+from core.documents import ALL_PAGES, DocumentError, load_pages, pdf_page_count
 
 DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 PAGE_WORDS = ["Invoice alpha", "Delivery bravo", "Receipt charlie"]

@@ -4,10 +4,13 @@ import time
 
 import pytest
 
-from backends.base import Engine, EngineOutput, OcrRequest, Status
+from backends.contracts.engine import Engine
+from backends.contracts.requests import EngineOutput, PageRequest
+from backends.contracts.results import Status
 from backends.config import parse_config
-from backends.documents import load_image
-from backends.pool import ModelPool, Progress, Result
+from core.documents import load_image
+from backends.pool import ModelPool
+from backends.contracts.results import Progress, ModelResult
 from backends.registry import create_engine
 from tests.conftest import PHOTOTEST
 
@@ -18,10 +21,10 @@ def page():
     return load_image(PHOTOTEST)
 
 
-def final(events) -> Result:
+def final(events) -> ModelResult:
     events = list(events)
     assert all(isinstance(e, Progress) for e in events[:-1])
-    assert isinstance(events[-1], Result)
+    assert isinstance(events[-1], ModelResult)
     return events[-1]
 
 
@@ -33,8 +36,8 @@ def test_second_request_is_warm_and_does_not_reload(config, page):
         return create_engine(entry)
 
     pool = ModelPool(config, create_engine=counting_create)
-    first = final(pool.run("tesseract", OcrRequest(page)))
-    second = final(pool.run("tesseract", OcrRequest(page)))
+    first = final(pool.run("tesseract", PageRequest(page)))
+    second = final(pool.run("tesseract", PageRequest(page)))
     assert first.status == second.status == Status.OK
     assert loads == ["tesseract"]
     assert not first.metrics.warm and first.metrics.load_s > 0
@@ -48,10 +51,10 @@ def test_second_request_is_warm_and_does_not_reload(config, page):
 
 
 def test_unavailable_model_is_a_result_with_its_status(config, page):
-    result = final(ModelPool(config).run("qwen3_vl_4b", OcrRequest(page)))
+    result = final(ModelPool(config).run("qwen3_vl_4b", PageRequest(page)))
     assert result.status == Status.UNAVAILABLE
     assert result.message  # says what is missing and what to do
-    assert final(ModelPool(config).run("no_such_model", OcrRequest(page))).status == Status.UNAVAILABLE
+    assert final(ModelPool(config).run("no_such_model", PageRequest(page))).status == Status.UNAVAILABLE
 
 
 def test_run_many_runs_models_concurrently(config, page):
@@ -76,7 +79,7 @@ def test_run_many_runs_models_concurrently(config, page):
             yield from self.inner.stream(request)
 
     pool = ModelPool(config, create_engine=lambda entry: Watched(create_engine(entry)))
-    results = {k: e for k, e in pool.run_many(["tesseract", "rapidocr"], OcrRequest(page)) if isinstance(e, Result)}
+    results = {k: e for k, e in pool.run_many(["tesseract", "rapidocr"], PageRequest(page)) if isinstance(e, ModelResult)}
     assert overlap.is_set()
     assert {k: r.status for k, r in results.items()} == {"tesseract": Status.OK, "rapidocr": Status.OK}
 
@@ -88,15 +91,15 @@ def test_a_model_past_its_timeout_is_reported_and_the_others_finish(config, page
             entry["timeout_s"] = 0.02  # loading alone takes longer than this
     pool = ModelPool(parse_config(raw))
     started = time.monotonic()
-    results = {k: e for k, e in pool.run_many(["tesseract_eng", "rapidocr"], OcrRequest(page))
-               if isinstance(e, Result)}
+    results = {k: e for k, e in pool.run_many(["tesseract_eng", "rapidocr"], PageRequest(page))
+               if isinstance(e, ModelResult)}
     assert results["tesseract_eng"].status == Status.TIMEOUT
     assert "timeout" in results["tesseract_eng"].message
     assert results["rapidocr"].status == Status.OK and results["rapidocr"].text
     assert time.monotonic() - started < 60
     # The hung engine was dropped: the next request gets a fresh one and completes.
     assert "tesseract_eng" not in pool.loaded_keys()
-    retry = final(pool.run("tesseract_eng", OcrRequest(page)))
+    retry = final(pool.run("tesseract_eng", PageRequest(page)))
     assert retry.status == Status.OK and retry.metrics.load_s > 0
 
 
@@ -113,7 +116,7 @@ def test_a_timeout_before_the_model_even_started_leaves_nothing_loaded(config, p
         return availability(entry)
 
     pool = ModelPool(parse_config(raw), check_availability=slow_check)
-    results = dict(pool.run_many(["tesseract_eng"], OcrRequest(page)))
+    results = dict(pool.run_many(["tesseract_eng"], PageRequest(page)))
     assert results["tesseract_eng"].status == Status.TIMEOUT
     time.sleep(1.5)  # the abandoned thread finishes its check; it must not leave a warm engine behind
     assert pool.loaded_keys() == []
@@ -129,8 +132,8 @@ def test_a_model_that_raises_does_not_break_the_others(config, page):
         return Failing(entry.key, None) if entry.key == "tesseract_eng" else create_engine(entry)
 
     pool = ModelPool(config, create_engine=create)
-    results = {k: e for k, e in pool.run_many(["tesseract_eng", "tesseract", "qwen3_vl_4b"], OcrRequest(page))
-               if isinstance(e, Result)}
+    results = {k: e for k, e in pool.run_many(["tesseract_eng", "tesseract", "qwen3_vl_4b"], PageRequest(page))
+               if isinstance(e, ModelResult)}
     assert results["tesseract_eng"].status == Status.ERROR
     assert results["tesseract_eng"].message == "RuntimeError: CUDA out of memory"
     assert results["tesseract_eng"].text == "partial "  # what arrived before the failure is kept
@@ -144,7 +147,7 @@ def test_a_model_that_fails_to_load_reports_it(config, page):
             raise OSError("weights file is truncated")
 
     pool = ModelPool(config, create_engine=lambda entry: BrokenLoad(entry.key, None))
-    result = final(pool.run("tesseract", OcrRequest(page)))
+    result = final(pool.run("tesseract", PageRequest(page)))
     assert result.status == Status.ERROR
     assert result.message == "failed to load: OSError: weights file is truncated"
     assert pool.loaded_keys() == []
@@ -157,7 +160,7 @@ def test_streamed_deltas_accumulate_into_progress(config, page):
             yield "b"
             yield EngineOutput(text="ab", output_tokens=2)
 
-    events = list(ModelPool(config, create_engine=lambda e: Streaming(e.key, None)).run("tesseract", OcrRequest(page)))
+    events = list(ModelPool(config, create_engine=lambda e: Streaming(e.key, None)).run("tesseract", PageRequest(page)))
     assert [e.text for e in events if isinstance(e, Progress) and e.text] == ["a", "ab"]
     result = events[-1]
     assert result.text == "ab" and result.metrics.output_tokens == 2
@@ -175,7 +178,7 @@ def test_unloading_a_model_mid_request_waits_for_it_and_never_raises(config, pag
 
     pool = ModelPool(config, create_engine=lambda entry: Slow(entry.key, None))
     results = []
-    runner = threading.Thread(target=lambda: results.extend(pool.run("tesseract", OcrRequest(page))))
+    runner = threading.Thread(target=lambda: results.extend(pool.run("tesseract", PageRequest(page))))
     runner.start()
     assert started.wait(10)
     report = pool.unload("tesseract")  # e.g. the app closing while a column still runs
@@ -207,7 +210,7 @@ def test_requests_to_a_server_engine_overlap_and_the_rest_take_turns(config, pag
     counter = {"lock": threading.Lock(), "now": 0, "peak": 0}
     pool = ModelPool(config, create_engine=lambda entry: Overlapping(entry.key, None, parallel, counter))
     results = []
-    threads = [threading.Thread(target=lambda: results.append(final(pool.run("tesseract", OcrRequest(page)))))
+    threads = [threading.Thread(target=lambda: results.append(final(pool.run("tesseract", PageRequest(page)))))
                for _ in range(4)]
     for thread in threads:
         thread.start()

@@ -7,12 +7,14 @@ import pytest
 import yaml
 from PIL import Image
 
-from backends.base import OcrRequest, Status
-from backends.memory import rss_mb
+from backends.contracts.requests import PageRequest
+from backends.contracts.results import Status
+from backends.runtime.memory import rss_mb
 from backends.config import parse_config
-from backends.pool import ModelPool, Result
+from backends.pool import ModelPool
+from backends.contracts.results import ModelResult
 from tests.conftest import ROOT, SAMPLES
-from tests.tiny_models import build_tiny_model
+from testkit.tiny_models import build_tiny_model
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +34,8 @@ def config_with(app: dict | None = None, extra_models: list[dict] | None = None,
     return parse_config(raw)
 
 
-def final(pool: ModelPool, key: str, image) -> Result:
-    return list(pool.run(key, OcrRequest(image)))[-1]
+def final(pool: ModelPool, key: str, image) -> ModelResult:
+    return list(pool.run(key, PageRequest(image)))[-1]
 
 
 def test_a_warm_model_is_reused_without_reloading(tiny_hf_cache, image):

@@ -9,9 +9,11 @@ import pytest
 import yaml
 from PIL import Image
 
-from backends.base import OcrRequest, Status
+from backends.contracts.requests import PageRequest
+from backends.contracts.results import Status
 from backends.config import parse_config
-from backends.pool import ModelPool, Progress, Result
+from backends.pool import ModelPool
+from backends.contracts.results import Progress, ModelResult
 from tests.conftest import ROOT, SAMPLES
 
 
@@ -33,7 +35,7 @@ def isolated_config(max_new_tokens: int = 4, min_new_tokens: int = 0):
 
 def test_an_isolated_model_streams_from_its_worker_and_reports_both_processes(tiny_hf_cache, image):
     pool = ModelPool(isolated_config())
-    result = list(pool.run("qwen_vl_2b", OcrRequest(image)))[-1]
+    result = list(pool.run("qwen_vl_2b", PageRequest(image)))[-1]
     assert result.status == Status.OK, result.message
     assert result.metrics.output_tokens == 4
     assert result.metrics.memory_mb["RSS (worker process)"] > 0
@@ -48,13 +50,13 @@ def test_an_isolated_model_streams_from_its_worker_and_reports_both_processes(ti
 
 def test_a_worker_killed_mid_request_is_that_columns_error_and_the_next_request_works(tiny_hf_cache, image):
     pool = ModelPool(isolated_config(max_new_tokens=100_000, min_new_tokens=100_000))
-    results: dict[str, Result] = {}
+    results: dict[str, ModelResult] = {}
     killed = None
-    for key, event in pool.run_many(["qwen_vl_2b", "tesseract"], OcrRequest(image)):
+    for key, event in pool.run_many(["qwen_vl_2b", "tesseract"], PageRequest(image)):
         if isinstance(event, Progress) and key == "qwen_vl_2b" and event.text and killed is None:
             killed = pool._slots["qwen_vl_2b"].engine.pid
             os.kill(killed, signal.SIGKILL)  # mid-request: tokens are already streaming
-        if isinstance(event, Result):
+        if isinstance(event, ModelResult):
             results[key] = event
     assert killed is not None
     assert results["qwen_vl_2b"].status == Status.ERROR
@@ -63,7 +65,7 @@ def test_a_worker_killed_mid_request_is_that_columns_error_and_the_next_request_
 
     # The next request starts a fresh worker and works.
     pool.config = isolated_config()
-    again = list(pool.run("qwen_vl_2b", OcrRequest(image)))[-1]
+    again = list(pool.run("qwen_vl_2b", PageRequest(image)))[-1]
     assert again.status == Status.OK, again.message
     assert pool._slots["qwen_vl_2b"].engine.pid != killed
     assert "restarted" in again.details or not again.metrics.warm
@@ -76,7 +78,7 @@ def test_a_timed_out_worker_is_killed_so_its_memory_comes_back(tiny_hf_cache, im
     entry.update(isolate=True, timeout_s=8, options={"max_new_tokens": 100_000, "repetition_window": 0,
                                                      "generate": {"min_new_tokens": 100_000}})
     pool = ModelPool(parse_config(raw))
-    events = list(pool.run_many(["qwen_vl_2b"], OcrRequest(image)))
+    events = list(pool.run_many(["qwen_vl_2b"], PageRequest(image)))
     assert events[-1][1].status == Status.TIMEOUT
     assert pool.loaded_keys() == []
     _, alive = psutil.wait_procs(workers(), timeout=10)
@@ -88,7 +90,7 @@ def workers() -> list[psutil.Process]:
     running = []
     for proc in psutil.Process().children():
         try:
-            if proc.status() != psutil.STATUS_ZOMBIE and "backends.worker" in " ".join(proc.cmdline()):
+            if proc.status() != psutil.STATUS_ZOMBIE and "backends.runtime.worker" in " ".join(proc.cmdline()):
                 running.append(proc)
         except psutil.NoSuchProcess:
             pass
@@ -97,7 +99,7 @@ def workers() -> list[psutil.Process]:
 
 def test_unloading_a_worker_that_died_while_idle_reports_instead_of_raising(tiny_hf_cache, image):
     pool = ModelPool(isolated_config())
-    assert list(pool.run("qwen_vl_2b", OcrRequest(image)))[-1].status == Status.OK
+    assert list(pool.run("qwen_vl_2b", PageRequest(image)))[-1].status == Status.OK
     worker = psutil.Process(pool._slots["qwen_vl_2b"].engine.pid)
     worker.kill()
     worker.wait(10)

@@ -6,11 +6,11 @@ covers how RapidOCR's line boxes are put in reading order, on synthetic boxes an
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from backends.base import Box, OcrRequest
+from backends.contracts.requests import Box, PageRequest
 from backends.config import load_config
-from backends.rapid import reading_order
+from backends.engines.rapidocr.engine import reading_order
 from backends.registry import create_engine
-from benchmarks.metrics import cer
+from core.metrics import cer
 from tests.conftest import ROOT
 
 DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -83,7 +83,7 @@ def rapidocr():
 
 
 def test_rapidocr_reads_a_two_column_page_column_by_column(rapidocr):
-    (output,) = list(rapidocr.stream(OcrRequest(render_two_column_page())))
+    (output,) = list(rapidocr.stream(PageRequest(render_two_column_page())))
     by_columns = " ".join(LEFT_COLUMN + RIGHT_COLUMN)
     by_rows = " ".join(f"{left} {right}" for left, right in zip(LEFT_COLUMN, RIGHT_COLUMN))
     assert cer(by_columns, output.text) < 0.05

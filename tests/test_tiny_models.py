@@ -10,9 +10,9 @@ import time
 import pytest
 from PIL import Image
 
-from backends.hf.processors import load_processor
+from backends.engines.transformers.processors import load_processor
 from tests.conftest import SAMPLES
-from tests.tiny_models import FAMILY_REPOS, NOT_INSTALLED, build_tiny_model, install_in_hf_cache
+from testkit.tiny_models import FAMILY_REPOS, NOT_INSTALLED, build_tiny_model, install_in_hf_cache
 
 INSTALLED = [(family, repo) for family, repos in FAMILY_REPOS.items() for repo in repos if repo not in NOT_INSTALLED]
 VIDEO_OWNING = {"qwen2_vl", "qwen2_5_vl", "qwen3_vl"}  # their processors need torchvision for the video part
@@ -61,7 +61,7 @@ def test_each_family_loads_by_repo_id_and_generates(family, repo, tiny_hf_cache,
     import torch
     from transformers import AutoModelForImageTextToText
 
-    with caplog.at_level(logging.WARNING, logger="backends.hf.processors"):
+    with caplog.at_level(logging.WARNING, logger="backends.engines.transformers.processors"):
         processor = load_processor(repo)
     model = AutoModelForImageTextToText.from_pretrained(repo)
     assert getattr(processor, "image_only", False) == (family in VIDEO_OWNING)

@@ -11,9 +11,11 @@ import pytest
 import yaml
 from PIL import Image
 
-from backends.base import EngineOutput, OcrRequest, Status
+from backends.contracts.requests import EngineOutput, PageRequest
+from backends.contracts.results import Status
 from backends.config import parse_config
-from backends.pool import ModelPool, Progress, Result
+from backends.pool import ModelPool
+from backends.contracts.results import Progress, ModelResult
 from backends.registry import availability, create_engine
 from tests.conftest import ROOT, SAMPLES
 
@@ -41,8 +43,8 @@ def licence():
     return Image.open(SAMPLES / "ru_licences" / "images" / "licence_01.png").convert("RGB")
 
 
-def run_to_end(pool: ModelPool, key: str, image) -> tuple[list[Progress], Result]:
-    events = list(pool.run(key, OcrRequest(image)))
+def run_to_end(pool: ModelPool, key: str, image) -> tuple[list[Progress], ModelResult]:
+    events = list(pool.run(key, PageRequest(image)))
     return [e for e in events if isinstance(e, Progress)], events[-1]
 
 
@@ -55,7 +57,7 @@ def test_each_family_streams_what_a_plain_generate_decodes(key, tiny_config, lic
     engine.load()
     try:
         deltas, output = [], None
-        for item in engine.stream(OcrRequest(licence)):
+        for item in engine.stream(PageRequest(licence)):
             if isinstance(item, EngineOutput):
                 output = item
             else:
@@ -65,7 +67,7 @@ def test_each_family_streams_what_a_plain_generate_decodes(key, tiny_config, lic
 
         # The same inputs through a bare generate, decoded once: the stream must add up to the same text.
         family, processor = engine.family, engine.processor
-        inputs = family.build_inputs(processor, licence, engine.prompt_for(OcrRequest(licence)), {})
+        inputs = family.build_inputs(processor, licence, engine.prompt_for(PageRequest(licence)), {})
         inputs = inputs.to(engine.model.device, dtype=engine.model.dtype)
         with torch.inference_mode():
             sequences = engine.model.generate(**inputs, max_new_tokens=8, do_sample=False,
@@ -111,7 +113,7 @@ def test_attention_falls_back_where_the_family_rejects_sdpa(tiny_config):
 
 def test_an_unknown_rejection_at_load_time_falls_through_to_the_next_implementation(tiny_hf_cache):
     """Without the family table, GOT's own ValueError for sdpa is caught and eager is used."""
-    from backends.hf.loading import load_model, resolve_placement
+    from backends.engines.transformers.loading import load_model, resolve_placement
 
     model, choice = load_model("stepfun-ai/GOT-OCR-2.0-hf", revision=None, trust_remote_code=False,
                                placement=resolve_placement("cpu"), family_rejects=frozenset())
@@ -152,7 +154,7 @@ def test_a_repetition_loop_is_stopped_trimmed_and_marked_cut(tiny_config, licenc
     dot = engine.processor.tokenizer(".", add_special_tokens=False).input_ids[0]
     engine.model.lm_head.register_forward_hook(lambda module, args, logits: logits.index_add(
         -1, torch.tensor([dot]), torch.full((*logits.shape[:-1], 1), 1e4)))
-    output = [item for item in engine.stream(OcrRequest(licence)) if isinstance(item, EngineOutput)][0]
+    output = [item for item in engine.stream(PageRequest(licence)) if isinstance(item, EngineOutput)][0]
     assert output.cut and "loop" in output.extra["details"]["cut"]
     assert output.output_tokens == 16  # stopped as soon as the window filled, far below max_new_tokens
     assert output.text == "."  # the loop is trimmed to its first occurrence
@@ -167,7 +169,7 @@ def test_cancel_stops_a_long_generation_promptly(licence, tiny_hf_cache):
     timer = threading.Timer(1.0, engine.cancel)
     timer.start()
     with pytest.raises(RuntimeError, match="cancelled"):
-        for _ in engine.stream(OcrRequest(licence)):
+        for _ in engine.stream(PageRequest(licence)):
             pass
 
 

@@ -13,16 +13,17 @@ import types
 import pytest
 from PIL import Image
 
-from backends.base import EngineOutput, OcrRequest, Status
-from backends.openai_engine import build_payload
-from backends.pool import ModelPool, Result
-from backends.registry import availability, create_engine
-from backends.vllm.args import (VllmOptions, engine_args, engine_environment, request_messages, sampling_params_kwargs, serve_command,
-                                served_model_name)
-from backends.vllm.engine import request_options
-from backends.vllm.server import parse_log_line
-from backends.vllm.shares import card_share_refusals
-from backends.worker import WorkerEngine
+from backends.contracts.requests import EngineOutput, PageRequest
+from backends.contracts.results import Status
+from backends.engines.openai.engine import build_payload
+from backends.pool import ModelPool
+from backends.contracts.results import ModelResult
+from backends.registry import availability, create_engine, runs_in_worker
+from backends.engines.vllm.args import (VllmOptions, engine_args, engine_environment, request_messages, sampling_params_kwargs, serve_command, served_model_name)
+from backends.engines.vllm.engine import request_options
+from backends.engines.vllm.server import parse_log_line
+from backends.engines.vllm.shares import card_share_refusals
+from backends.runtime.worker.parent import WorkerEngine
 
 VLLM_KEYS = ["phi3_vision", "dots_ocr", "deepseek_ocr", "deepseek_ocr2_vllm", "qwen_vl_2b_vllm", "qwen25_vl_3b_vllm", "qwen3_vl_2b_vllm",
              "qwen3_vl_4b_vllm"]
@@ -144,7 +145,7 @@ def test_in_process_mode_is_unavailable_without_vllm_and_runs_in_a_worker(config
         update={"options": {**config.get("qwen_vl_2b_vllm").options, "mode": "in_process"}})
     status = availability(entry)
     assert not status.ok and "in-process" in status.reason
-    assert entry.runs_in_worker and isinstance(create_engine(entry), WorkerEngine)
+    assert runs_in_worker(entry) and isinstance(create_engine(entry), WorkerEngine)
 
 
 def test_shares_over_one_card_name_the_models_to_deselect(config):
@@ -162,8 +163,8 @@ def test_shares_over_one_card_name_the_models_to_deselect(config):
 def test_the_arena_refuses_an_over_card_selection_and_runs_the_rest(config, no_vllm):
     pool = ModelPool(config, on_gpu=True)
     keys = ["dots_ocr", "deepseek_ocr", "phi3_vision", "qwen3_vl_4b_vllm", "tesseract"]
-    results = {k: e for k, e in pool.run_many(keys, OcrRequest(Image.new("RGB", (200, 60), "white")))
-               if isinstance(e, Result)}
+    results = {k: e for k, e in pool.run_many(keys, PageRequest(Image.new("RGB", (200, 60), "white")))
+               if isinstance(e, ModelResult)}
     assert set(results) == set(keys)
     assert results["qwen3_vl_4b_vllm"].status == Status.UNAVAILABLE
     assert "Deselect qwen3_vl_4b_vllm" in results["qwen3_vl_4b_vllm"].message
@@ -175,8 +176,8 @@ def test_the_arena_refuses_an_over_card_selection_and_runs_the_rest(config, no_v
 def test_on_a_cpu_there_is_no_card_to_share(config, no_vllm):
     pool = ModelPool(config, on_gpu=False)
     keys = ["dots_ocr", "deepseek_ocr", "phi3_vision", "qwen3_vl_4b_vllm"]
-    results = {k: e for k, e in pool.run_many(keys, OcrRequest(Image.new("RGB", (200, 60), "white")))
-               if isinstance(e, Result)}
+    results = {k: e for k, e in pool.run_many(keys, PageRequest(Image.new("RGB", (200, 60), "white")))
+               if isinstance(e, ModelResult)}
     assert all("vLLM is not installed" in r.message for r in results.values()), results
 
 
@@ -218,14 +219,14 @@ class RecordingVllm(types.ModuleType):
 
 @pytest.mark.parametrize("finish, cut", [("stop", False), ("length", True)])
 def test_in_process_engine_hands_vllm_the_config_and_reads_its_answer(config, monkeypatch, finish, cut):
-    from backends.vllm.in_process import VllmInProcessEngine
+    from backends.engines.vllm.in_process import VllmInProcessEngine
 
     fake = RecordingVllm(finish)
     monkeypatch.setitem(sys.modules, "vllm", fake)
     entry, opts = config.get("deepseek_ocr"), options(config, "deepseek_ocr")
     engine = VllmInProcessEngine(entry, opts)
     engine.load()
-    items = list(engine.stream(OcrRequest(Image.new("RGB", (40, 20), "white"))))
+    items = list(engine.stream(PageRequest(Image.new("RGB", (40, 20), "white"))))
     assert fake.calls["engine_args"] == engine_args(entry, opts, on_cpu=True)  # no GPU on this machine
     messages, params, use_tqdm = fake.calls["chat"]
     assert messages[0]["content"][1] == {"type": "text", "text": "Free OCR."}
@@ -239,7 +240,7 @@ def test_in_process_engine_hands_vllm_the_config_and_reads_its_answer(config, mo
 
 
 def test_on_a_cpu_vllm_skips_the_gpu_memory_profile_and_avoids_emulated_bfloat16(config, monkeypatch):
-    from backends.vllm import args
+    from backends.engines.vllm import args
 
     entry, opts = config.get("deepseek_ocr"), options(config, "deepseek_ocr")
     monkeypatch.setattr(args, "cpu_has_bfloat16", lambda: False)

@@ -20,11 +20,13 @@ import psutil
 import pytest
 from PIL import Image
 
-from backends.base import OcrRequest, Status
+from backends.contracts.requests import PageRequest
+from backends.contracts.results import Status
 from backends.config import parse_config
-from backends.memory import cuda_total_mb
-from backends.pool import ModelPool, Progress, Result
-from backends.vllm.args import VllmOptions, serve_command
+from backends.runtime.memory import cuda_total_mb
+from backends.pool import ModelPool
+from backends.contracts.results import Progress, ModelResult
+from backends.engines.vllm.args import VllmOptions, serve_command
 from tests.conftest import PHOTOTEST, ROOT, free_port
 
 pytestmark = pytest.mark.slow
@@ -47,10 +49,10 @@ def make_pool(*entries: dict) -> ModelPool:
         *entries, {"key": "tesseract", "name": "Tesseract", "engine": "tesseract", "options": {"lang": "eng"}}]}))
 
 
-def run(pool: ModelPool, keys: list[str]) -> tuple[dict[str, Result], list[Progress]]:
+def run(pool: ModelPool, keys: list[str]) -> tuple[dict[str, ModelResult], list[Progress]]:
     results, progress = {}, []
-    for key, event in pool.run_many(keys, OcrRequest(Image.open(PHOTOTEST))):
-        if isinstance(event, Result):
+    for key, event in pool.run_many(keys, PageRequest(Image.open(PHOTOTEST))):
+        if isinstance(event, ModelResult):
             results[key] = event
         else:
             progress.append(event)
@@ -151,7 +153,7 @@ def test_killing_the_app_outright_takes_its_servers_down(tiny_hf_cache, tmp_path
     port = free_port()
     script = textwrap.dedent(f"""
         import json, sys, time
-        from backends.vllm.server import ManagedServer
+        from backends.engines.vllm.server import ManagedServer
         server = ManagedServer("served", {STAND_IN + [REPO, "--host", "127.0.0.1", "--port", str(port),
                                                       "--gpu-memory-utilization", "0.3"]!r},
                                host="127.0.0.1", port={port})

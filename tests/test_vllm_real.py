@@ -1,6 +1,6 @@
 """Real vLLM (its CPU build, in the vLLM environment) serving tiny random models of every seed architecture.
 
-The models are built in the vLLM environment (tests/vllm_tiny_models.py) and placed under their real repo ids
+The models are built in the vLLM environment (testkit/vllm_tiny_models.py) and placed under their real repo ids
 in an offline Hugging Face cache, so the shipped config entries run unchanged, except for a small max_tokens:
 random weights never stop on their own. Each server is the managed `vllm serve` a user gets.
 """
@@ -17,18 +17,20 @@ import pytest
 import yaml
 from PIL import Image
 
-from backends.base import OcrRequest, Status
+from backends.contracts.requests import PageRequest
+from backends.contracts.results import Status
 from backends.config import parse_config
-from backends.pool import ModelPool, Progress, Result
-from backends.vllm.environment import is_up_to_date, vllm_environment
-from backends.vllm.server import parse_log_line
+from backends.pool import ModelPool
+from backends.contracts.results import Progress, ModelResult
+from backends.engines.vllm.environment import is_up_to_date, vllm_environment
+from backends.engines.vllm.server import parse_log_line
 from tests.conftest import PHOTOTEST, ROOT
 
 pytestmark = pytest.mark.slow
 
 MAX_TOKENS = 16
 LIFECYCLE_KEY = "qwen_vl_2b_vllm"
-# The shipped vLLM entries whose architecture has a tiny stand-in here (see tests/vllm_tiny_models.py).
+# The shipped vLLM entries whose architecture has a tiny stand-in here (see testkit/vllm_tiny_models.py).
 SERVED_KEYS = ["qwen_vl_2b_vllm", "qwen25_vl_3b_vllm", "qwen3_vl_2b_vllm", "dots_ocr", "deepseek_ocr",
                "deepseek_ocr2_vllm"]
 
@@ -63,7 +65,7 @@ def vllm_env():
 def vllm_cache(vllm_env, tmp_path_factory):
     """Every tiny vLLM model, built in the vLLM environment, in a hub cache of its own."""
     cache = tmp_path_factory.mktemp("vllm-hub")
-    subprocess.run([str(vllm_env / "bin" / "python"), "-m", "tests.vllm_tiny_models", "--cache", str(cache)],
+    subprocess.run([str(vllm_env / "bin" / "python"), "-m", "testkit.vllm_tiny_models", "--cache", str(cache)],
                    cwd=ROOT, check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=600)
     return cache
 
@@ -76,8 +78,8 @@ def in_vllm_cache(vllm_cache, monkeypatch):
     return vllm_cache
 
 
-def run(pool: ModelPool, key: str, image: Image.Image | None = None) -> Result:
-    events = list(pool.run(key, OcrRequest(image or Image.open(PHOTOTEST))))
+def run(pool: ModelPool, key: str, image: Image.Image | None = None) -> ModelResult:
+    events = list(pool.run(key, PageRequest(image or Image.open(PHOTOTEST))))
     assert all(isinstance(e, Progress) for e in events[:-1])
     return events[-1]
 
@@ -199,7 +201,7 @@ def leading_tokens_in_common(tokenizer_folder, first: str, second: str) -> tuple
 def test_the_same_weights_on_transformers_and_vllm_side_by_side_in_the_arena(vllm_cache, tmp_path):
     from gradio_client import Client, handle_file
 
-    from tests.servers import launched_app
+    from testkit.servers import launched_app
 
     config = tmp_path / "config.yaml"
     # The shipped entries, compilation included; only the token limits are lowered.

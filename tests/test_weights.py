@@ -7,9 +7,9 @@ import os
 
 import pytest
 
-from backends.config import ModelEntry
-from backends.weights import (expected_memory_mb, local_weights_dir, weight_files, weights_availability,
-                              weights_size_bytes)
+from backends.contracts.schema import ModelEntry
+from backends.registry import expected_memory_mb
+from backends.runtime.weights import local_weights_dir, weight_files, weights_availability, weights_size_bytes
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 OTHER_COMMIT = "fedcba9876543210fedcba9876543210fedcba98"

@@ -10,17 +10,13 @@ import psutil
 import pytest
 from PIL import Image
 
-from backends.base import EngineOutput, OcrRequest
+from backends.contracts.requests import EngineOutput, PageRequest
 from backends.config import parse_config
-from backends.documents import load_image
-from backends.environments import (
-    create_environment,
-    environment_availability,
-    packages_hash,
-    stamp_path,
-)
+from core.documents import load_image
+from backends.runtime.environments import create_environment, environment_availability, packages_hash, stamp_path
 from backends.registry import create_engine
-from backends.worker import RSS_WORKER, WorkerCancelled, WorkerCrashed, WorkerEngine, WorkerError
+from backends.runtime.worker.parent import RSS_WORKER, WorkerEngine
+from backends.runtime.worker.protocol import WorkerCancelled, WorkerCrashed, WorkerError
 from tests.conftest import PHOTOTEST, SAMPLES
 
 LICENCE = SAMPLES / "ru_licences" / "images" / "licence_01.png"
@@ -34,7 +30,7 @@ def entry(key="tesseract_worker", **fields):
 
 
 def read(engine, image) -> list:
-    return list(engine.stream(OcrRequest(image)))
+    return list(engine.stream(PageRequest(image)))
 
 
 @pytest.fixture(scope="module")
@@ -291,7 +287,7 @@ def test_a_worker_runs_on_its_own_venv(tmp_path):
 
 @pytest.mark.slow
 def test_a_failed_pip_install_names_the_packages(tmp_path):
-    from backends.environments import EnvironmentSetupError
+    from backends.runtime.environments import EnvironmentSetupError
 
     model = entry(environment={"path": str(tmp_path / "venv"), "packages": ["no-such-package-for-the-arena==0.0.1"]})
     with pytest.raises(EnvironmentSetupError, match="no-such-package-for-the-arena==0.0.1"):

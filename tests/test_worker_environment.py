@@ -13,9 +13,9 @@ import psutil
 import pytest
 from PIL import Image
 
-from backends.base import EngineOutput, OcrRequest
-from backends.config import ModelEntry
-from backends.environments import create_environment, environment_availability
+from backends.contracts.requests import EngineOutput, PageRequest
+from backends.contracts.schema import ModelEntry
+from backends.runtime.environments import create_environment, environment_availability
 from backends.registry import availability, create_engine
 from tests.conftest import SAMPLES
 
@@ -38,7 +38,7 @@ def test_a_tiny_vlm_runs_from_its_own_virtual_environment(tiny_hf_cache, tmp_pat
     engine.load()
     try:
         image = Image.open(SAMPLES / "ru_licences" / "images" / "licence_01.png")
-        items = list(engine.stream(OcrRequest(image)))
+        items = list(engine.stream(PageRequest(image)))
         output = items[-1]
         assert isinstance(output, EngineOutput) and output.output_tokens == 4
         assert "".join(i for i in items if isinstance(i, str)) == output.text

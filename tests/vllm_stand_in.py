@@ -43,7 +43,7 @@ def main(argv: list[str]) -> int:
         with open(record, "w", encoding="utf-8") as f:
             json.dump({"argv": argv, "pid": os.getpid()}, f)
     print(f"stand-in for vllm serve: serving {args.model} with transformers serve", flush=True)
-    server = subprocess.Popen([sys.executable, "-m", "backends.hf.serve", args.model, "--device", "cpu",
+    server = subprocess.Popen([sys.executable, "-m", "backends.engines.transformers.serve", args.model, "--device", "cpu",
                                "--host", args.host, "--port", str(args.port)])
     return server.wait()
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from backends.pool import ModelPool
+from core.exports import ExportFolder
 from ui.arena import ArenaTab
 from ui.benchmark_tab import BenchmarkTab
 from ui.chat_tab import ChatTab
@@ -22,35 +23,38 @@ CSS = """
 class ArenaApp:
     blocks: gr.Blocks
     i18n: gr.I18n
-    arena: ArenaTab
+    pool: ModelPool
+    exports: ExportFolder
 
     def close(self) -> None:
         self.blocks.close()
-        self.arena.exports.remove()
+        self.exports.remove()
 
     def launch(self, **kwargs):
         """`Blocks.launch` with the app's translations and styling."""
-        max_mb = self.arena.config.app.max_upload_mb
+        max_mb = self.pool.config.app.max_upload_mb
         return self.blocks.queue(max_size=64).launch(i18n=self.i18n, css=CSS, footer_links=["api", "gradio"],
                                                      max_file_size=f"{max_mb:g}mb", **kwargs)
 
 
 def build_app(pool: ModelPool, forced_language: str = "auto") -> ArenaApp:
     i18n = gr.I18n(**gradio_translations(forced_language))
+    exports = ExportFolder()
+    shared = (pool, forced_language, i18n, exports)
     with gr.Blocks(title="OCR & VLM Arena") as blocks:
         gr.Markdown(i18n("ar_title"))
         gr.Markdown(i18n("ar_intro"))
         with gr.Tabs():
             with gr.Tab(i18n("ar_tab_arena"), id="arena"):
-                arena = ArenaTab(pool, forced_language, i18n)
+                arena = ArenaTab(*shared)
                 arena.build()
-                ModelsPanel(pool, forced_language, i18n).build()
+                ModelsPanel(*shared).build()
             with gr.Tab(i18n("ar_tab_chat"), id="chat"):
-                ChatTab(pool, forced_language, i18n).build(arena.document, arena.page)
+                ChatTab(*shared).build(arena.picker.document, arena.picker.page)
             with gr.Tab(i18n("ar_tab_fields"), id="fields"):
                 gr.Markdown(i18n("fields_intro"))
-                FieldsTab(pool, forced_language, i18n, arena.exports).build()
+                FieldsTab(*shared).build()
             with gr.Tab(i18n("ar_tab_benchmark"), id="benchmark"):
                 gr.Markdown(i18n("bench_intro"))
-                BenchmarkTab(pool, forced_language, i18n, arena.exports).build()
-    return ArenaApp(blocks, i18n, arena)
+                BenchmarkTab(*shared).build()
+    return ArenaApp(blocks, i18n, pool, exports)

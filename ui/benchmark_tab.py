@@ -10,16 +10,14 @@ from pathlib import Path
 
 import gradio as gr
 
-from backends.config import PROJECT_ROOT
-from backends.pool import ModelPool
 from benchmarks import charts, history
-from benchmarks.dataset import MANIFEST, DatasetError, extract_dataset_zip, load_dataset
-from benchmarks.metrics import Normalization
+from benchmarks.dataset import DatasetError, extract_dataset_zip, load_dataset, offered_datasets
+from core.metrics import Normalization
 from benchmarks.report import overhead, results_frame, run_record, write_report
 from benchmarks.runner import BenchmarkSettings, run_benchmark
 from benchmarks.summary import summarize
-from ui.arena import SAMPLES, ExportFolder
-from ui.i18n import request_language, text
+from ui.i18n import text
+from ui.tab import Tab
 
 UPLOADED = "__upload__"
 SHOWN_COLUMNS = {  # summary column -> i18n key of its header in the tab
@@ -30,21 +28,9 @@ SHOWN_COLUMNS = {  # summary column -> i18n key of its header in the tab
 }
 
 
-def offered_datasets(extra_folders: list[str]) -> dict[str, Path]:
-    """The bundled sample sets, then the folders named in `app.benchmark_datasets`, by folder name."""
-    folders = [p for p in sorted(SAMPLES.iterdir()) if (p / MANIFEST).is_file()]
-    folders += [Path(f).expanduser() if Path(f).expanduser().is_absolute() else PROJECT_ROOT / f
-                for f in extra_folders]
-    return {folder.name: folder for folder in folders}
-
-
-class BenchmarkTab:
-    def __init__(self, pool: ModelPool, forced_language: str, i18n: gr.I18n, exports: ExportFolder):
-        self.pool = pool
-        self.config = pool.config
-        self.forced_language = forced_language
-        self.i18n = i18n
-        self.exports = exports
+class BenchmarkTab(Tab):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         self.datasets = offered_datasets(self.config.app.benchmark_datasets)
 
     def build(self) -> None:
@@ -92,7 +78,7 @@ class BenchmarkTab:
             warmup: float | None, limit: float | None, casefold: bool, request: gr.Request = None,
             progress: gr.Progress = gr.Progress()):
         """Benchmark the chosen models on a dataset; returns the summary, charts and report files."""
-        lang = request_language(request, self.forced_language)
+        lang = self.language(request)
         selected = [k for k in (models or []) if k in self.config.keys()]
         if not selected:
             raise gr.Error(text(lang, "err_no_models"))

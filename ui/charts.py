@@ -1,7 +1,7 @@
 """Plotly figures for an arena run. Plotly is imported on first use, not at app start."""
 from __future__ import annotations
 
-from ui.arena_run import ArenaRun
+from core.arena_run import ArenaRun
 from ui.i18n import text
 
 

@@ -12,11 +12,12 @@ import time
 
 import gradio as gr
 
-from backends.base import OcrRequest, Status
-from backends.documents import DocumentError, is_pdf, load_pages
-from backends.pool import ModelPool, Progress, Result
-from ui.arena import UI_UPDATE_INTERVAL_S
-from ui.i18n import request_language, text
+from backends.contracts.requests import PageRequest
+from backends.contracts.results import Status
+from ui.document_picker import read_page
+from backends.contracts.results import Progress, ModelResult
+from ui.i18n import text
+from ui.tab import UI_UPDATE_INTERVAL_S, Tab
 
 ERROR_TITLE = "⚠"
 OCR_TITLE = "OCR"
@@ -68,13 +69,7 @@ def question_answer_pairs(history: list[dict]) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-class ChatTab:
-    def __init__(self, pool: ModelPool, forced_language: str, i18n: gr.I18n):
-        self.pool = pool
-        self.config = pool.config
-        self.forced_language = forced_language
-        self.i18n = i18n
-
+class ChatTab(Tab):
     def chat_models(self) -> list[str]:
         return [m.key for m in self.config.models if "chat" in m.tasks]
 
@@ -126,7 +121,7 @@ class ChatTab:
         return line
 
     def on_model(self, key: str, request: gr.Request = None):
-        lang = request_language(request, self.forced_language)
+        lang = self.language(request)
         return self.describe(key, lang), gr.update(visible="chat" not in self.config.get(key).tasks)
 
     # ----- events -----
@@ -134,7 +129,7 @@ class ChatTab:
                    request: gr.Request = None):
         """Start the chat on the arena's document (and page)."""
         if not document:
-            gr.Warning(text(request_language(request, self.forced_language), "chat_err_no_arena_document"))
+            gr.Warning(text(self.language(request), "chat_err_no_arena_document"))
             return history or [], gr.update()
         page = page if page and page != "all" else "1"
         return [*(history or []), {"role": "user", "content": {"path": document}}], gr.update(
@@ -143,7 +138,7 @@ class ChatTab:
     def chat(self, message: dict | None, history: list[dict] | None, model: str, page: str | None = "1",
              request: gr.Request = None):
         """Send a question (and optionally the document) to the model; the reply streams into the chat."""
-        lang = request_language(request, self.forced_language)
+        lang = self.language(request)
         history = list(history or [])
         message = message or {}
         question = (message.get("text") or "").strip()
@@ -159,7 +154,7 @@ class ChatTab:
 
     def retry(self, history: list[dict] | None, model: str, page: str | None = "1", request: gr.Request = None):
         """Ask the last question again (after an error, or for another answer from another model)."""
-        lang = request_language(request, self.forced_language)
+        lang = self.language(request)
         history = list(history or [])
         while history and history[-1].get("role") == "assistant":
             history.pop()
@@ -171,10 +166,10 @@ class ChatTab:
 
     def read_text(self, history: list[dict] | None, model: str, page: str | None = "1", request: gr.Request = None):
         """What a model that cannot chat can do: read the document's text, shown as OCR output, not a reply."""
-        lang = request_language(request, self.forced_language)
+        lang = self.language(request)
         history = list(history or [])
         image = self._image(history, page, lang)
-        result = self._final(model, OcrRequest(image, task="ocr"))
+        result = self._final(model, PageRequest(image, task="ocr"))
         title = f"{OCR_TITLE} · {result.name}" if result.status == Status.OK else f"{ERROR_TITLE} {result.name}"
         body = result.text if result.status == Status.OK else result.message
         return [*history, {"role": "assistant", "content": body, "metadata": {"title": title}}]
@@ -187,7 +182,7 @@ class ChatTab:
         if "chat" not in entry.tasks:
             raise gr.Error(text(lang, "chat_cannot").format(name=entry.name, tasks=", ".join(entry.tasks)))
         image = self._image(history, page, lang)
-        request = OcrRequest(image, task="chat", prompt=question, history=question_answer_pairs(history))
+        request = PageRequest(image, task="chat", prompt=question, history=question_answer_pairs(history))
         history = [*history, {"role": "user", "content": question}]
         yield [*history, {"role": "assistant", "content": "…"}], None
         last_yield, answer = time.perf_counter(), ""
@@ -207,14 +202,8 @@ class ChatTab:
         document = document_of(history)
         if not document:
             raise gr.Error(text(lang, "chat_err_no_document"))
-        settings = self.config.app
-        try:
-            [(_, image)] = load_pages(document, (page or "1") if is_pdf(document) else "1", dpi=settings.pdf_dpi,
-                                      max_pixels=settings.max_image_pixels)
-        except DocumentError as exc:
-            raise gr.Error(str(exc)) from None
-        return image
+        return read_page(document, page, self.config.app)
 
-    def _final(self, model: str, request: OcrRequest) -> Result:
-        return next(event for _, event in self.pool.run_many([model], request) if isinstance(event, Result))
+    def _final(self, model: str, request: PageRequest) -> ModelResult:
+        return next(event for _, event in self.pool.run_many([model], request) if isinstance(event, ModelResult))
 

@@ -3,16 +3,12 @@ from __future__ import annotations
 
 import gradio as gr
 
-from backends.pool import ModelPool, UnloadReport
-from ui.i18n import memory_label, request_language, text
+from backends.contracts.results import UnloadReport
+from ui.i18n import memory_label, text
+from ui.tab import Tab
 
 
-class ModelsPanel:
-    def __init__(self, pool: ModelPool, forced_language: str, i18n: gr.I18n):
-        self.pool = pool
-        self.forced_language = forced_language
-        self.i18n = i18n
-
+class ModelsPanel(Tab):
     def build(self) -> None:
         i18n = self.i18n
         with gr.Accordion(i18n("ar_loaded"), open=False, elem_id="models-panel"):
@@ -29,13 +25,10 @@ class ModelsPanel:
         unload.click(self.unload, inputs=[self.pick], outputs=[self.report, self.freed, *outputs],
                      api_name="unload_model")
 
-    def _language(self, request: gr.Request | None) -> str:
-        return request_language(request, self.forced_language)
-
     def refresh(self, request: gr.Request = None):
         import pandas as pd
 
-        lang = self._language(request)
+        lang = self.language(request)
         loaded = self.pool.loaded()
         used = sum(m.memory_mb for m in loaded)
         summary = text(lang, "lm_budget").format(budget=f"{self.pool.budget_mb:,.0f}", used=f"{used:,.0f}")
@@ -48,7 +41,7 @@ class ModelsPanel:
         return summary, pd.DataFrame(rows), gr.update(choices=keys, value=keys[0] if keys else None)
 
     def unload(self, key: str | None, request: gr.Request = None):
-        lang = self._language(request)
+        lang = self.language(request)
         if not key:
             return text(lang, "lm_none"), gr.update(visible=False), *self.refresh(request)
         report = self.pool.unload(key)

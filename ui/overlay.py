@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from PIL import Image, ImageDraw
 
-from backends.base import Box
-from backends.documents import display_copy
+from backends.contracts.requests import Box
+from core.documents import display_copy
 
 
 def draw_boxes(image: Image.Image, boxes: list[Box], max_side: int = 1200) -> Image.Image:

@@ -1,0 +1,287 @@
+"""ModelPool: the models' lives (load, keep warm, evict, unload) and their requests, one or several at once."""
+from __future__ import annotations
+
+import functools
+import queue
+import threading
+import time
+from typing import Callable, Iterable, Iterator
+
+from backends import registry
+from backends.contracts.engine import Engine
+from backends.contracts.requests import PageRequest
+from backends.contracts.results import Availability, Event, LoadedModel, Metrics, ModelResult, Progress, Status, \
+    UnloadReport
+from backends.contracts.schema import ArenaConfig, ModelEntry
+from backends.pool.availability import AvailabilityCache
+from backends.pool.engine_calls import describe, generate, load_with_progress
+from backends.pool.slots import Slot, memory_readings
+from backends.runtime import memory
+
+
+class ModelPool:
+    def __init__(
+        self,
+        config: ArenaConfig,
+        create_engine: Callable[[ModelEntry], Engine] | None = None,
+        check_availability: Callable[[ModelEntry], Availability] = registry.availability,
+        estimate_memory: Callable[[ModelEntry], float | None] | None = None,
+        on_gpu: bool | None = None,
+    ):
+        self.config = config
+        self._availability = AvailabilityCache(check_availability)
+        self.budget_mb = memory.memory_budget_mb(config.app.memory_budget_mb)
+        self._create_engine = create_engine or functools.partial(registry.create_engine, memory_budget_mb=self.budget_mb)
+        self.on_gpu = memory.cuda_total_mb() is not None if on_gpu is None else on_gpu
+        self._estimate_memory = estimate_memory or (lambda entry: registry.expected_memory_mb(entry, self.on_gpu))
+        self._slots: dict[str, Slot] = {}
+        self._slots_guard = threading.Lock()
+
+    # ----- lifecycle -----
+    def _slot(self, key: str) -> Slot:
+        with self._slots_guard:
+            return self._slots.setdefault(key, Slot())
+
+    def _forget(self, key: str, slot: Slot) -> None:
+        """Detach a slot (after a timeout) so the next request gets a fresh engine and a free lock."""
+        with self._slots_guard:
+            if self._slots.get(key) is slot:
+                del self._slots[key]
+
+    def _is_current(self, key: str, slot: Slot) -> bool:
+        with self._slots_guard:
+            return self._slots.get(key) is slot
+
+    def availability(self, key: str) -> Availability:
+        """Can the model run here? Checked once, then kept until its state changes (see AvailabilityCache)."""
+        entry = self.config.find(key)
+        if entry is None:
+            return Availability(False, f"no model '{key}' in the config")
+        return self._availability.get(entry)
+
+    def refresh_availability(self) -> None:
+        """Check every model again (after installing an engine or downloading weights)."""
+        self._availability.forget()
+
+    def loaded_keys(self) -> list[str]:
+        with self._slots_guard:
+            return [k for k, s in self._slots.items() if s.engine is not None]
+
+    def loaded(self) -> list[LoadedModel]:
+        now = time.monotonic()
+        with self._slots_guard:
+            return [LoadedModel(k, s.footprint_mb, s.busy(), now - s.last_used)
+                    for k, s in self._slots.items() if s.engine is not None]
+
+    def unload(self, key: str) -> UnloadReport:
+        """Unload a model (waiting for its request in flight) and report memory before and after."""
+        self._availability.forget(key)
+        with self._slots_guard:
+            slot = self._slots.pop(key, None)
+        if slot is None or slot.engine is None:
+            return UnloadReport(key, False)
+        with slot.lock:
+            while slot.in_flight:
+                slot.idle.wait()
+            engine, slot.engine = slot.engine, None
+            if engine is None:  # the request in flight found its slot dropped and freed the engine itself
+                return UnloadReport(key, True, {}, memory_readings(None))
+            before = memory_readings(engine)
+            engine.unload()
+            del engine
+        return UnloadReport(key, True, before, memory_readings(None))
+
+    def close(self) -> None:
+        for key in self.loaded_keys():
+            self.unload(key)
+
+    def _make_room(self, key: str, need_mb: float) -> list[str]:
+        """Unload idle models, least recently used first, until `need_mb` fits the budget. Returns their keys."""
+        evicted = []
+        while True:
+            with self._slots_guard:
+                others = [(k, s) for k, s in self._slots.items() if k != key and s.engine is not None]
+            used = sum(s.footprint_mb for _, s in others)
+            if used + need_mb <= self.budget_mb:
+                return evicted
+            idle = sorted(((k, s) for k, s in others if not s.busy()), key=lambda ks: ks[1].last_used)
+            if not idle:
+                return evicted  # the rest are busy; they are not interrupted
+            victim, victim_slot = idle[0]
+            if victim_slot.lock.acquire(blocking=False):
+                busy = victim_slot.in_flight > 0
+                victim_slot.lock.release()
+                if busy:
+                    return evicted
+                if self.unload(victim).unloaded:
+                    evicted.append(victim)
+
+    # ----- running -----
+    def run(self, key: str, request: PageRequest, abandoned: threading.Event | None = None) -> Iterator[Event]:
+        """Run one model in the calling thread. Yields Progress events, then exactly one ModelResult.
+
+        `abandoned` is set by run_many when this request ran past its timeout; the engine it loaded or used
+        is then unloaded at the end, even if the timeout struck before the slot existed.
+        """
+        entry = self.config.find(key)
+        if entry is None:
+            yield _unknown(key)
+            return
+        yield from self._run_entry(entry, request, abandoned or threading.Event())
+
+    def _run_entry(self, entry: ModelEntry, request: PageRequest, abandoned: threading.Event) -> Iterator[Event]:
+        key = entry.key
+        if request.task not in entry.tasks:
+            yield ModelResult(key, entry.name, Status.UNAVAILABLE, message=(
+                f"this model does not offer the '{request.task}' task (its tasks: {', '.join(entry.tasks)})"))
+            return
+        status = self._availability.get(entry)
+        if not status.ok:
+            yield ModelResult(key, entry.name, Status.UNAVAILABLE, message=status.message)
+            return
+        slot = self._slot(key)
+        with slot.lock:
+            if abandoned.is_set():  # timed out while waiting for the lock: nobody reads this any more
+                self._forget(key, slot)
+                yield ModelResult(key, entry.name, Status.TIMEOUT, message="abandoned before it started")
+                return
+            details: dict[str, str] = {}
+            metrics = yield from self._ensure_loaded(entry, slot, details, abandoned)
+            if metrics is None:
+                return
+            slot.last_used = time.monotonic()
+            engine = slot.engine
+            if not engine.parallel_requests:
+                yield from generate(entry, engine, request, metrics, details)
+                self._settle(key, slot, abandoned)
+                return
+            slot.in_flight += 1
+        # A server batches concurrent requests itself (vLLM's continuous batching): they run outside the lock.
+        try:
+            yield from generate(entry, engine, request, metrics, details)
+        finally:
+            with slot.lock:
+                slot.in_flight -= 1
+                slot.idle.notify_all()
+                if slot.in_flight == 0:
+                    self._settle(key, slot, abandoned)
+
+    def _ensure_loaded(self, entry: ModelEntry, slot: Slot, details: dict[str, str],
+                       abandoned: threading.Event) -> Iterator[Event]:
+        """With the slot's lock held: load the model if it is not (yielding progress). Returns the request's
+        Metrics, or None when a ModelResult (an error, a refusal, a timeout) was yielded instead."""
+        key = entry.key
+        if slot.engine is not None and not slot.engine.healthy():
+            # Its worker process died (a crash, the OOM killer): start a fresh one.
+            slot.engine.unload()
+            slot.engine = None
+            self._availability.forget(key)
+            details["restarted"] = "the previous worker process had died"
+        metrics = Metrics(warm=slot.engine is not None, load_s=0.0)
+        if slot.engine is not None:
+            return metrics
+        need = self._estimate_memory(entry) or 0.0
+        if need > self.budget_mb:
+            yield ModelResult(key, entry.name, Status.UNAVAILABLE, message=(
+                f"needs about {need:,.0f} MB, more than the memory budget of {self.budget_mb:,.0f} MB "
+                "(app.memory_budget_mb in config.yaml)"))
+            return None
+        evicted = self._make_room(key, need)
+        if evicted:
+            details["evicted"] = f"unloaded {', '.join(evicted)} to stay within {self.budget_mb:,.0f} MB"
+        yield Progress(key, "loading")
+        started = time.perf_counter()
+        try:
+            engine = self._create_engine(entry)
+            yield from load_with_progress(key, engine)
+        except Exception as exc:
+            self._availability.forget(key)  # what made the load fail may also change the answer (deleted weights)
+            yield ModelResult(key, entry.name, Status.ERROR, message=f"failed to load: {describe(exc)}", details=details)
+            return None
+        if abandoned.is_set():  # timed out while loading: free it instead of keeping it warm
+            self._forget(key, slot)
+            engine.unload()
+            yield ModelResult(key, entry.name, Status.TIMEOUT, message="abandoned while loading")
+            return None
+        slot.engine, slot.load_s = engine, time.perf_counter() - started
+        # A footprint declared in config wins (it can include activations); else what the engine holds.
+        slot.footprint_mb = entry.memory_mb or engine.memory_mb() or need
+        metrics.load_s = slot.load_s
+        return metrics
+
+    def _settle(self, key: str, slot: Slot, abandoned: threading.Event) -> None:
+        """With the slot's lock held, after its last request in flight ended."""
+        slot.last_used = time.monotonic()
+        if slot.engine is not None and (abandoned.is_set() or not self._is_current(key, slot)):
+            # This request outlived its timeout: drop the slot and free what it still holds.
+            self._forget(key, slot)
+            slot.engine.unload()
+            slot.engine = None
+
+    def run_many(self, keys: Iterable[str], request: PageRequest,
+                 per_key: dict[str, PageRequest] | None = None) -> Iterator[tuple[str, Event]]:
+        """Run several models concurrently, each in its own thread and under its own timeout. `per_key` gives
+        some models a request of their own (e.g. a JSON prompt for VLMs, plain OCR for the others).
+
+        Yields (key, event) as events arrive; every key ends with exactly one ModelResult, including the keys
+        whose model failed, was unavailable or ran past its timeout.
+        """
+        entries = {key: self.config.find(key) for key in dict.fromkeys(keys)}
+        refusals = registry.selection_refusals([e for e in entries.values() if e is not None], self.on_gpu)
+        for key, entry in entries.items():
+            if entry is None or key in refusals:
+                yield key, _unknown(key) if entry is None else ModelResult(
+                    key, entry.name, Status.UNAVAILABLE, message=refusals[key])
+        entries = {k: e for k, e in entries.items() if e is not None and k not in refusals}
+        events: queue.Queue[tuple[str, Event]] = queue.Queue()
+        start = time.monotonic()
+        deadlines = {k: start + self.config.timeout_for(k) for k in entries}
+        partial: dict[str, str] = {k: "" for k in entries}
+        abandoned = {k: threading.Event() for k in entries}
+        pending = set(entries)
+
+        def work(entry: ModelEntry) -> None:
+            try:
+                for event in self._run_entry(entry, (per_key or {}).get(entry.key, request), abandoned[entry.key]):
+                    events.put((entry.key, event))
+            except Exception as exc:  # _run_entry() guards engines; this catches bugs in the pool itself
+                events.put((entry.key, ModelResult(entry.key, entry.name, Status.ERROR, message=describe(exc))))
+
+        for entry in entries.values():
+            threading.Thread(target=work, args=(entry,), name=f"model-{entry.key}", daemon=True).start()
+
+        while pending:
+            wait = max(0.0, min(deadlines[k] for k in pending) - time.monotonic())
+            try:
+                key, event = events.get(timeout=wait)
+            except queue.Empty:
+                now = time.monotonic()
+                for key in [k for k in pending if deadlines[k] <= now]:
+                    pending.discard(key)
+                    abandoned[key].set()
+                    yield key, self._timed_out(key, partial[key])
+                continue
+            if key not in pending:
+                continue  # late events from a model that already timed out
+            if isinstance(event, Progress):
+                partial[key] = event.text
+            else:
+                pending.discard(key)
+            yield key, event
+
+    def _timed_out(self, key: str, text: str) -> ModelResult:
+        entry = self.config.get(key)
+        with self._slots_guard:
+            slot = self._slots.get(key)
+        if slot is not None:
+            # The hung thread keeps its engine and lock; the next request starts from a clean slot.
+            self._forget(key, slot)
+            if slot.engine is not None:
+                slot.engine.cancel()  # stop generating (or kill its worker) so the thread ends and frees it
+        seconds = self.config.timeout_for(key)
+        return ModelResult(key, entry.name, Status.TIMEOUT, text=text,
+                           message=f"no result within {seconds:g} s (timeout_s in config.yaml); the model was reset")
+
+
+def _unknown(key: str) -> ModelResult:
+    return ModelResult(key, key, Status.UNAVAILABLE, message=f"no model '{key}' in the config")

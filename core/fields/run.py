@@ -1,0 +1,92 @@
+"""A fields run: a template's fields pulled out of every page of a document by several models, compared and
+scored, ready to show and to export."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pandas as pd
+from PIL import Image
+
+from backends.contracts.requests import PageRequest
+from backends.contracts.results import ModelResult
+from backends.contracts.schema import DocumentTemplate
+from backends.pool import ModelPool
+from core.exports import write_table_and_record
+from core.fields.extraction import accuracy, extract, field_request, side_by_side
+from core.fields.parsing import FieldValues
+
+# (finished requests, all requests, what just finished) after each model's result
+OnProgress = Callable[[int, int, str], None]
+
+
+@dataclass
+class FieldsRun:
+    document: str
+    template_key: str
+    names: dict[str, str]  # model key -> display name, in the order selected
+    truth: dict[str, str] | None = None
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    tables: list[pd.DataFrame] = field(default_factory=list)  # per page: rows are fields, columns are models
+    score_rows: list[dict] = field(default_factory=list)  # per page and model, with ground truth
+    page_records: list[dict] = field(default_factory=list)
+
+    def record(self) -> dict:
+        """The JSON export: every page, every model's reply, values, problems and scores."""
+        return {"run_id": self.run_id, "document": self.document, "template": self.template_key,
+                "pages": self.page_records}
+
+    def table(self) -> pd.DataFrame:
+        return pd.concat(self.tables, ignore_index=True)
+
+    def scores(self) -> pd.DataFrame:
+        """Accuracy per model (and per page, when there are several)."""
+        scores = pd.DataFrame(self.score_rows)
+        if len(self.page_records) == 1 and not scores.empty:
+            scores = scores.drop(columns=["page"])
+        return scores
+
+    def export(self, folder) -> list[str]:
+        return write_table_and_record(folder, f"fields-{self.run_id}", self.table(), self.record())
+
+
+def run_fields(pool: ModelPool, run: FieldsRun, template: DocumentTemplate, pages: list[tuple[int, Image.Image]],
+               lang: str, on_progress: OnProgress | None = None) -> FieldsRun:
+    """Extract the template's fields with every model in `run.names`, page after page, into `run`."""
+    selected, config = list(run.names), pool.config
+    for index, (number, image) in enumerate(pages):
+        base = PageRequest(image)
+        requests = {k: field_request(config.get(k), template, base) for k in selected}
+        results: dict[str, ModelResult] = {}
+        for key, event in pool.run_many(selected, base, per_key=requests):
+            if isinstance(event, ModelResult):
+                results[key] = event
+                if on_progress is not None:
+                    on_progress(index * len(selected) + len(results), len(pages) * len(selected),
+                                f"{run.names[key]} · {number}/{len(pages)}")
+        extractions = {k: extract(config.get(k), template, results[k]) for k in selected}
+        _add_page(run, template, number, results, extractions, lang, several_pages=len(pages) > 1)
+    return run
+
+
+def _add_page(run: FieldsRun, template: DocumentTemplate, number: int, results: dict[str, ModelResult],
+              extractions: dict[str, FieldValues | None], lang: str, several_pages: bool) -> None:
+    table = side_by_side(template, {run.names[k]: extractions[k] for k in run.names}, run.truth, lang)
+    if several_pages:
+        table.insert(0, "page", number)
+    run.tables.append(table)
+    models = []
+    for key, name in run.names.items():
+        found, result = extractions[key], results[key]
+        entry = {"key": key, "model": name, "status": result.status.value, "message": result.message,
+                 "text": result.text, "latency_s": result.metrics.latency_s,
+                 **(found.to_json() if found else {"values": None})}
+        if run.truth is not None:
+            scored = accuracy(template, found, run.truth)
+            entry["field_accuracy"] = scored["accuracy"]
+            entry["field_matches"] = scored["matches"]
+            run.score_rows.append({"page": number, "model": name, "accuracy": scored["accuracy"],
+                                   **{k: int(v) for k, v in scored["matches"].items()}})
+        models.append(entry)
+    run.page_records.append({"page": number, "models": models})
