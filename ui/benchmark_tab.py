@@ -79,7 +79,7 @@ class BenchmarkTab(Tab):
             progress: gr.Progress = gr.Progress()):
         """Benchmark the chosen models on a dataset; returns the summary, charts and report files."""
         lang = self.language(request)
-        selected = [k for k in (models or []) if k in self.config.keys()]
+        selected = self.selected_models(models)
         if not selected:
             raise gr.Error(text(lang, "err_no_models"))
         try:

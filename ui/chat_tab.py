@@ -176,7 +176,7 @@ class ChatTab(Tab):
 
     # ----- helpers -----
     def _answer(self, history: list[dict], question: str, model: str, page: str | None, lang: str):
-        entry = self.config.get(model) if model in self.config.keys() else None
+        entry = self.config.find(model)
         if entry is None:
             raise gr.Error(text(lang, "err_no_models"))
         if "chat" not in entry.tasks:

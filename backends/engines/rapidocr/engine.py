@@ -1,4 +1,4 @@
-"""RapidOCR 3 (PP-OCR ONNX models shipped in its wheel). Named `rapid` so it cannot shadow the `rapidocr` package.
+"""RapidOCR 3 (PP-OCR ONNX models shipped in its wheel).
 
 rapidocr, onnxruntime and cv2 are imported in `load`, so the app starts without them.
 """

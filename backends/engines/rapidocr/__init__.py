@@ -1,0 +1,1 @@
+"""The `rapidocr` engine: RapidOCR's PP-OCR ONNX models, in process."""

@@ -1,0 +1,1 @@
+"""The `tesseract` engine: Tesseract 5 through tesserocr, in process."""
