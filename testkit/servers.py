@@ -14,18 +14,19 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def wait_healthy(url: str, process: subprocess.Popen, timeout_s: float = 90) -> None:
+def wait_healthy(url: str, process: subprocess.Popen, timeout_s: float = 90, path: str = "/health") -> None:
+    """Poll `url + path` until it answers 200; raises if the process exits first or the time runs out."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the server exited with code {process.returncode}")
+            raise RuntimeError(f"{url}: the process exited with code {process.returncode}")
         try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+            if httpx.get(f"{url}{path}", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"{url} was not healthy within {timeout_s} s")
+    raise RuntimeError(f"{url} did not answer within {timeout_s} s")
 
 
 @contextlib.contextmanager
@@ -62,18 +63,7 @@ def launched_app(*args: str, env: dict[str, str] | None = None, timeout_s: float
                                start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the app exited with code {process.returncode}")
-            try:
-                if httpx.get(f"{url}/", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the app did not answer within {timeout_s} s")
-            time.sleep(0.2)
+        wait_healthy(url, process, timeout_s, path="/")
         yield url
     finally:
         process.terminate()

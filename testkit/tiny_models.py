@@ -127,83 +127,107 @@ def _qwen(family: str, vocab: int, tok):
 
 def _build(family: str, extra_vocab: int):
     """(config, tokenizer, image processor, processor class, processor kwargs, generation config kwargs)."""
+    if family.startswith("qwen"):
+        return _qwen_parts(family, extra_vocab)
+    if family == "got_ocr2":
+        return _got_ocr2_parts(extra_vocab)
+    if family == "deepseek_ocr2":
+        return _deepseek_ocr2_parts(extra_vocab)
+    if family == "florence2":
+        return _florence2_parts(extra_vocab)
+    if family in ("smolvlm", "smolvlm2"):
+        return _smolvlm_parts(family, extra_vocab)
+    raise ValueError(f"unknown family {family!r}; known: {sorted(FAMILY_REPOS) + list(EXTRA_FAMILIES)}")
+
+
+def _qwen_parts(family: str, extra_vocab: int):
     import transformers as tf
 
-    if family.startswith("qwen"):
-        tok = _tokenizer(QWEN_SPECIALS, eos="<|im_end|>", pad="<|endoftext|>")
-        config, image_kwargs, generation, template = _qwen(family, len(tok) + extra_vocab, tok)
-        image = tf.Qwen2VLImageProcessorPil(**image_kwargs)
-        cls = {"qwen2_vl": tf.Qwen2VLProcessor, "qwen2_5_vl": tf.Qwen2_5_VLProcessor,
-               "qwen3_vl": tf.Qwen3VLProcessor}[family]
-        return config, tok, image, cls, dict(chat_template=template), generation
+    tok = _tokenizer(QWEN_SPECIALS, eos="<|im_end|>", pad="<|endoftext|>")
+    config, image_kwargs, generation, template = _qwen(family, len(tok) + extra_vocab, tok)
+    image = tf.Qwen2VLImageProcessorPil(**image_kwargs)
+    cls = {"qwen2_vl": tf.Qwen2VLProcessor, "qwen2_5_vl": tf.Qwen2_5_VLProcessor,
+           "qwen3_vl": tf.Qwen3VLProcessor}[family]
+    return config, tok, image, cls, dict(chat_template=template), generation
 
-    if family == "got_ocr2":
-        tok = _tokenizer(["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<img>", "</img>", "<imgpad>"],
-                         eos="<|im_end|>", pad="<|endoftext|>")
-        # The processor always inserts 256 image tokens: SAM sees 64x64 patches, two stride-2 convs make 16x16.
-        vision = dict(hidden_size=32, output_channels=16, num_hidden_layers=2, num_attention_heads=2,
-                      image_size=64, patch_size=1, window_size=8, global_attn_indexes=[], mlp_dim=64)
-        config = tf.GotOcr2Config(vision_config=vision, image_token_index=tok.convert_tokens_to_ids("<imgpad>"),
-                                  text_config=dict(TEXT, vocab_size=len(tok) + extra_vocab, tie_word_embeddings=True),
-                                  tie_word_embeddings=True)
-        image = tf.GotOcr2ImageProcessorPil(size={"height": 64, "width": 64})
-        end = tok.convert_tokens_to_ids("<|endoftext|>")
-        return config, tok, image, tf.GotOcr2Processor, {}, dict(bos_token_id=end, eos_token_id=end, pad_token_id=end)
 
-    if family == "deepseek_ocr2":
-        bos, eos = "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>"
-        tok = _tokenizer([bos, eos, "<image>", "<｜▁pad▁｜>"], bos=bos, eos=eos, pad="<｜▁pad▁｜>", add_bos=True)
-        # Global view 64 px -> 64x64 SAM patches -> /4 = 16x16 (the 1024 px query set); tiles of 48 px -> 12x12.
-        sam = dict(hidden_size=32, output_channels=16, num_hidden_layers=2, num_attention_heads=2, image_size=64,
-                   patch_size=1, window_size=8, global_attn_indexes=[], mlp_dim=64, downsample_channels=[32, 64])
-        encoder = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-                       num_key_value_heads=2)
-        text = dict(TEXT, vocab_size=len(tok) + extra_vocab, bos_token_id=0, eos_token_id=1, pad_token_id=3,
-                    head_dim=16, n_routed_experts=4, num_experts_per_tok=2, n_shared_experts=1,
-                    moe_intermediate_size=32, mlp_layer_types=["dense", "sparse"])
-        config = tf.DeepseekOcr2Config(vision_config=dict(sam_config=sam, encoder_config=encoder), text_config=text,
-                                       image_token_id=tok.convert_tokens_to_ids("<image>"))
-        image = tf.DeepseekOcr2ImageProcessorPil(size={"height": 64, "width": 64}, tile_size=48)
-        return (config, tok, image, tf.DeepseekOcr2Processor, dict(patch_size=1, downsample_ratio=4),
-                dict(bos_token_id=0, eos_token_id=1, pad_token_id=3))
+def _got_ocr2_parts(extra_vocab: int):
+    import transformers as tf
 
-    if family == "florence2":
-        tok = _tokenizer(["<s>", "<pad>", "</s>", "<unk>", "<image>", "<ocr>"] + [f"<loc_{i}>" for i in range(8)],
-                         bos="<s>", eos="</s>", pad="<pad>", unk="<unk>", extra={"image_token": "<image>"})
-        # DaViT: total stride 32, so 64 px -> 2x2 features, plus one pooled token = 5 image tokens.
-        vision = dict(depths=[1, 1, 1, 1], embed_dim=[16, 32, 32, 64], num_heads=[1, 2, 2, 4],
-                      num_groups=[1, 2, 2, 4], window_size=2, projection_dim=HIDDEN, drop_path_rate=0.0)
-        text = dict(vocab_size=len(tok) + extra_vocab, d_model=HIDDEN, encoder_layers=LAYERS, decoder_layers=LAYERS,
-                    encoder_attention_heads=HEADS, decoder_attention_heads=HEADS, encoder_ffn_dim=128,
-                    decoder_ffn_dim=128, max_position_embeddings=1024, bos_token_id=0, pad_token_id=1,
-                    eos_token_id=2, decoder_start_token_id=2, forced_eos_token_id=2)
-        config = tf.Florence2Config(text_config=text, vision_config=vision,
-                                    image_token_id=tok.convert_tokens_to_ids("<image>"))
-        image = tf.CLIPImageProcessorPil(size={"height": 64, "width": 64}, crop_size={"height": 64, "width": 64},
-                                         do_center_crop=False, image_seq_length=5)
-        return (config, tok, image, tf.Florence2Processor, {},
-                dict(bos_token_id=0, eos_token_id=2, pad_token_id=1, decoder_start_token_id=2))
+    tok = _tokenizer(["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<img>", "</img>", "<imgpad>"],
+                     eos="<|im_end|>", pad="<|endoftext|>")
+    # The processor always inserts 256 image tokens: SAM sees 64x64 patches, two stride-2 convs make 16x16.
+    vision = dict(hidden_size=32, output_channels=16, num_hidden_layers=2, num_attention_heads=2,
+                  image_size=64, patch_size=1, window_size=8, global_attn_indexes=[], mlp_dim=64)
+    config = tf.GotOcr2Config(vision_config=vision, image_token_index=tok.convert_tokens_to_ids("<imgpad>"),
+                              text_config=dict(TEXT, vocab_size=len(tok) + extra_vocab, tie_word_embeddings=True),
+                              tie_word_embeddings=True)
+    image = tf.GotOcr2ImageProcessorPil(size={"height": 64, "width": 64})
+    end = tok.convert_tokens_to_ids("<|endoftext|>")
+    return config, tok, image, tf.GotOcr2Processor, {}, dict(bos_token_id=end, eos_token_id=end, pad_token_id=end)
 
-    if family in ("smolvlm", "smolvlm2"):
-        tok = _tokenizer(IDEFICS3_SPECIALS, bos="<|im_start|>", eos="<end_of_utterance>", pad="<|im_end|>",
-                         extra={"image_token": "<image>", "fake_image_token": "<fake_token_around_image>",
-                                "global_image_token": "<global-img>", "end_of_utterance_token": "<end_of_utterance>"})
-        ids = [tok.convert_tokens_to_ids(t) for t in ("<|im_start|>", "<end_of_utterance>", "<|im_end|>")]
-        # 32 px tiles of 8 px patches = 16 patches; pixel shuffle by 2 -> 4 image tokens per tile.
-        vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
-                      image_size=32, patch_size=8)
-        text = dict(TEXT, vocab_size=len(tok) + extra_vocab, bos_token_id=ids[0], eos_token_id=ids[1],
-                    pad_token_id=ids[2], head_dim=16)
-        image_kwargs = dict(size={"longest_edge": 64}, max_image_size={"longest_edge": 32}, do_image_splitting=True)
-        config_cls, image_cls, cls = ((tf.Idefics3Config, tf.Idefics3ImageProcessorPil, tf.Idefics3Processor)
-                                      if family == "smolvlm" else
-                                      (tf.SmolVLMConfig, tf.SmolVLMImageProcessorPil, tf.SmolVLMProcessor))
-        config = config_cls(vision_config=vision, text_config=text, scale_factor=2, pad_token_id=ids[2],
-                            image_token_id=tok.convert_tokens_to_ids("<image>"))
-        return (config, tok, image_cls(**image_kwargs), cls, dict(image_seq_len=4, chat_template=IDEFICS3_TEMPLATE),
-                dict(bos_token_id=ids[0], eos_token_id=[ids[1], ids[2]], pad_token_id=ids[2]))
 
-    raise ValueError(f"unknown family {family!r}; known: {sorted(FAMILY_REPOS) + list(EXTRA_FAMILIES)}")
+def _deepseek_ocr2_parts(extra_vocab: int):
+    import transformers as tf
+
+    bos, eos = "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>"
+    tok = _tokenizer([bos, eos, "<image>", "<｜▁pad▁｜>"], bos=bos, eos=eos, pad="<｜▁pad▁｜>", add_bos=True)
+    # Global view 64 px -> 64x64 SAM patches -> /4 = 16x16 (the 1024 px query set); tiles of 48 px -> 12x12.
+    sam = dict(hidden_size=32, output_channels=16, num_hidden_layers=2, num_attention_heads=2, image_size=64,
+               patch_size=1, window_size=8, global_attn_indexes=[], mlp_dim=64, downsample_channels=[32, 64])
+    encoder = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                   num_key_value_heads=2)
+    text = dict(TEXT, vocab_size=len(tok) + extra_vocab, bos_token_id=0, eos_token_id=1, pad_token_id=3,
+                head_dim=16, n_routed_experts=4, num_experts_per_tok=2, n_shared_experts=1,
+                moe_intermediate_size=32, mlp_layer_types=["dense", "sparse"])
+    config = tf.DeepseekOcr2Config(vision_config=dict(sam_config=sam, encoder_config=encoder), text_config=text,
+                                   image_token_id=tok.convert_tokens_to_ids("<image>"))
+    image = tf.DeepseekOcr2ImageProcessorPil(size={"height": 64, "width": 64}, tile_size=48)
+    return (config, tok, image, tf.DeepseekOcr2Processor, dict(patch_size=1, downsample_ratio=4),
+            dict(bos_token_id=0, eos_token_id=1, pad_token_id=3))
+
+
+def _florence2_parts(extra_vocab: int):
+    import transformers as tf
+
+    tok = _tokenizer(["<s>", "<pad>", "</s>", "<unk>", "<image>", "<ocr>"] + [f"<loc_{i}>" for i in range(8)],
+                     bos="<s>", eos="</s>", pad="<pad>", unk="<unk>", extra={"image_token": "<image>"})
+    # DaViT: total stride 32, so 64 px -> 2x2 features, plus one pooled token = 5 image tokens.
+    vision = dict(depths=[1, 1, 1, 1], embed_dim=[16, 32, 32, 64], num_heads=[1, 2, 2, 4],
+                  num_groups=[1, 2, 2, 4], window_size=2, projection_dim=HIDDEN, drop_path_rate=0.0)
+    text = dict(vocab_size=len(tok) + extra_vocab, d_model=HIDDEN, encoder_layers=LAYERS, decoder_layers=LAYERS,
+                encoder_attention_heads=HEADS, decoder_attention_heads=HEADS, encoder_ffn_dim=128,
+                decoder_ffn_dim=128, max_position_embeddings=1024, bos_token_id=0, pad_token_id=1,
+                eos_token_id=2, decoder_start_token_id=2, forced_eos_token_id=2)
+    config = tf.Florence2Config(text_config=text, vision_config=vision,
+                                image_token_id=tok.convert_tokens_to_ids("<image>"))
+    image = tf.CLIPImageProcessorPil(size={"height": 64, "width": 64}, crop_size={"height": 64, "width": 64},
+                                     do_center_crop=False, image_seq_length=5)
+    return (config, tok, image, tf.Florence2Processor, {},
+            dict(bos_token_id=0, eos_token_id=2, pad_token_id=1, decoder_start_token_id=2))
+
+
+def _smolvlm_parts(family: str, extra_vocab: int):
+    """SmolVLM-256M (`smolvlm`, an Idefics3 model) or SmolVLM2 (`smolvlm2`): the same sizes, different classes."""
+    import transformers as tf
+
+    tok = _tokenizer(IDEFICS3_SPECIALS, bos="<|im_start|>", eos="<end_of_utterance>", pad="<|im_end|>",
+                     extra={"image_token": "<image>", "fake_image_token": "<fake_token_around_image>",
+                            "global_image_token": "<global-img>", "end_of_utterance_token": "<end_of_utterance>"})
+    ids = [tok.convert_tokens_to_ids(t) for t in ("<|im_start|>", "<end_of_utterance>", "<|im_end|>")]
+    # 32 px tiles of 8 px patches = 16 patches; pixel shuffle by 2 -> 4 image tokens per tile.
+    vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                  image_size=32, patch_size=8)
+    text = dict(TEXT, vocab_size=len(tok) + extra_vocab, bos_token_id=ids[0], eos_token_id=ids[1],
+                pad_token_id=ids[2], head_dim=16)
+    image_kwargs = dict(size={"longest_edge": 64}, max_image_size={"longest_edge": 32}, do_image_splitting=True)
+    config_cls, image_cls, cls = ((tf.Idefics3Config, tf.Idefics3ImageProcessorPil, tf.Idefics3Processor)
+                                  if family == "smolvlm" else
+                                  (tf.SmolVLMConfig, tf.SmolVLMImageProcessorPil, tf.SmolVLMProcessor))
+    config = config_cls(vision_config=vision, text_config=text, scale_factor=2, pad_token_id=ids[2],
+                        image_token_id=tok.convert_tokens_to_ids("<image>"))
+    return (config, tok, image_cls(**image_kwargs), cls, dict(image_seq_len=4, chat_template=IDEFICS3_TEMPLATE),
+            dict(bos_token_id=ids[0], eos_token_id=[ids[1], ids[2]], pad_token_id=ids[2]))
 
 
 def build_tiny_model(family: str, dest: Path, *, extra_vocab: int = 0) -> Path:

@@ -113,20 +113,33 @@ def create_environment(
 
         log(f"Removing {_display(folder)} …")
         shutil.rmtree(folder)
-    tail: deque[str] = deque(maxlen=15)
+    tail: deque[str] = deque(maxlen=15)  # the last lines of output, for the error message
     if not python.exists():
-        base = str(base_python or sys.executable)
-        log(f"Creating a virtual environment at {_display(folder)} with {base} …")
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        code = stream_command([base, "-m", "venv", str(folder)], log, tail)
-        if code != 0 or not python.exists():
-            raise EnvironmentSetupError(
-                f"creating the virtual environment for '{entry.key}' at {folder} failed (exit code {code})"
-                + (f": {' | '.join(tail)}" if tail else "")
-            )
+        _make_venv(entry, folder, python, base_python, log, tail)
     stamp_path(folder).unlink(missing_ok=True)  # an interrupted install must not look up to date
 
     packages = list(environment.packages)
+    _pip_install(entry, folder, python, packages, log, tail)
+    _write_stamp(entry, folder, python, packages, wanted, started)
+    log(f"{_display(folder)} is ready ({time.perf_counter() - started:.0f} s).")
+    return folder
+
+
+def _make_venv(entry: ModelEntry, folder: Path, python: Path, base_python: str | Path | None,
+               log: Callable[[str], None], tail: deque) -> None:
+    base = str(base_python or sys.executable)
+    log(f"Creating a virtual environment at {_display(folder)} with {base} …")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    code = stream_command([base, "-m", "venv", str(folder)], log, tail)
+    if code != 0 or not python.exists():
+        raise EnvironmentSetupError(
+            f"creating the virtual environment for '{entry.key}' at {folder} failed (exit code {code})"
+            + (f": {' | '.join(tail)}" if tail else "")
+        )
+
+
+def _pip_install(entry: ModelEntry, folder: Path, python: Path, packages: list[str],
+                 log: Callable[[str], None], tail: deque) -> None:
     log(f"Installing into {_display(folder)}: {' '.join(packages)}")
     code = stream_command(
         [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input", *packages], log, tail
@@ -137,6 +150,11 @@ def create_environment(
             f"pip could not install the packages for '{entry.key}' ({', '.join(packages)}) into {folder} "
             f"(exit code {code}): {' | '.join(errors[-6:])}"
         )
+
+
+def _write_stamp(entry: ModelEntry, folder: Path, python: Path, packages: list[str], wanted: str,
+                 started: float) -> None:
+    """Record what the venv was built from: `environment_availability` compares it with config.yaml."""
     version = subprocess.run([str(python), "-c", "import sys; print('.'.join(map(str, sys.version_info[:3])))"],
                              capture_output=True, text=True).stdout.strip()
     stamp_path(folder).write_text(json.dumps({
@@ -146,5 +164,3 @@ def create_environment(
         "python": version,
         "built_s": round(time.perf_counter() - started, 1),
     }, indent=2) + "\n", encoding="utf-8")
-    log(f"{_display(folder)} is ready ({time.perf_counter() - started:.0f} s).")
-    return folder

@@ -23,14 +23,13 @@ import sys
 import tempfile
 import time
 import urllib.request
-from pathlib import Path
 
 import psutil
 
-REPO = Path(__file__).resolve().parents[2] if Path(__file__).resolve().parent.name == "scripts" \
-    else Path(__file__).resolve().parents[1]
-PAGE = REPO / "samples" / "en_printed_pages" / "images" / "tesseract_phototest.tif"
-TRUTH = REPO / "samples" / "en_printed_pages" / "gt" / "tesseract_phototest.gt.txt"
+from backends.contracts.schema import PROJECT_ROOT
+
+PAGE = PROJECT_ROOT / "samples" / "en_printed_pages" / "images" / "tesseract_phototest.tif"
+TRUTH = PROJECT_ROOT / "samples" / "en_printed_pages" / "gt" / "tesseract_phototest.gt.txt"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -48,7 +47,7 @@ def free_port() -> int:
 
 
 def start_app(port: int) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "launch.py", "--port", str(port), "--lang", "en"], cwd=REPO,
+    process = subprocess.Popen([sys.executable, "launch.py", "--port", str(port), "--lang", "en"], cwd=PROJECT_ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -88,18 +87,12 @@ def app_cpu_per_run(models: list[str], runs: int, warmup: int) -> float:
 
 
 def engine_cpu_per_run(models: list[str], runs: int, warmup: int) -> float:
-    sys.path.insert(0, str(REPO))
-    from backends.config import load_config  # noqa: E402  (the project's path is set just above)
+    from backends.config import load_config
+    from backends.contracts.requests import PageRequest
+    from backends.pool import ModelPool
     from core.documents import load_image
 
-    try:
-        from backends.pool import ModelPool
-        from backends.contracts.requests import PageRequest as PageRequest
-    except ImportError:
-        from backends.pool import ModelPool
-        from backends.base import PageRequest
-
-    pool = ModelPool(load_config(REPO / "config.yaml"))
+    pool = ModelPool(load_config(PROJECT_ROOT / "config.yaml"))
     image = load_image(PAGE)
     try:
         def one() -> None:

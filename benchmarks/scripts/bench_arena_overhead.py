@@ -39,10 +39,11 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from backends.contracts.schema import PROJECT_ROOT
+
 DEFAULT_IMAGE = "en_printed_pages/images/tesseract_phototest.tif"
 # samples/ is the repo's copy; the shared dataset folder is the fallback when samples/ is not there yet.
-IMAGE_ROOTS = (REPO / "samples", Path("/work/shared/datasets"))
+IMAGE_ROOTS = (PROJECT_ROOT / "samples", Path("/work/shared/datasets"))
 TARGET_RATIO = 1.10
 
 
@@ -54,7 +55,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help=f"page to read (default: samples/{DEFAULT_IMAGE}, else /work/shared/datasets/...)")
     parser.add_argument("--repeats", type=int, default=10, help="timed runs of each path, alternating (default: 10)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs of each path first (default: 2)")
-    parser.add_argument("--config", default=str(REPO / "config.yaml"), help="arena config (default: config.yaml)")
+    parser.add_argument("--config", default=str(PROJECT_ROOT / "config.yaml"),
+                        help="arena config (default: config.yaml)")
     parser.add_argument("--client", choices=["default", "lean", "both"], default="both",
                         help="gradio_client set-up(s) to time: default Client(url), lean (ssl_verify=False, "
                              "download_files=False), or both (default)")

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from backends.contracts.schema import PROJECT_ROOT
 
 
 def parse_args(argv=None):
@@ -40,7 +40,7 @@ def page_images(folder: Path) -> tuple[Path, Path]:
     from PIL import Image
 
     small = folder / "page.png"
-    licence = Image.open(REPO / "samples" / "ru_licences" / "images" / "licence_01.png").convert("RGB")
+    licence = Image.open(PROJECT_ROOT / "samples" / "ru_licences" / "images" / "licence_01.png").convert("RGB")
     page = Image.new("RGB", (SIDE, SIDE), "white")
     page.paste(licence, (100, 100))
     page.save(small)
@@ -50,66 +50,85 @@ def page_images(folder: Path) -> tuple[Path, Path]:
     return small, large
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    sys.path.insert(0, str(REPO))
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from gradio_client import Client, handle_file
+def tiny_qwen_pool(folder: Path, tokens: int):
+    """The shipped config's Tesseract and RapidOCR, plus the tiny Qwen2-VL forced to write `tokens` tokens."""
+    from backends.config import load_config, parse_config
+    from backends.pool import ModelPool
+
+    raw = load_config(PROJECT_ROOT / "config.yaml").model_dump()
+    raw["models"] = [m for m in raw["models"] if m["key"] in ("tesseract", "rapidocr")] + [{
+        "key": "tiny_qwen", "name": "tiny Qwen2-VL", "engine": "transformers", "weights": str(folder),
+        "tasks": ["ocr", "chat"],
+        "options": {"max_new_tokens": tokens, "generate": {"min_new_tokens": tokens},
+                    "repetition_window": 0}}]
+    return ModelPool(parse_config(raw))
+
+
+def time_replies(client, pool, images: dict[str, Path], repeats: int):
+    """Per image: (seconds, updates) of each reply through the app's API; and the same reply's seconds straight
+    from the pool (the model's own time), on the small image. The images alternate."""
+    from gradio_client import handle_file
 
     from backends.contracts.requests import PageRequest
-    from backends.config import load_config, parse_config
     from core.documents import load_image
-    from backends.pool import ModelPool
+
+    timings: dict[str, list[tuple[float, int]]] = {label: [] for label in images}
+    direct: list[float] = []
+    for _ in range(repeats):
+        for label, image in images.items():
+            history = [{"role": "user", "content": [{"type": "file", "file": handle_file(str(image))}]},
+                       {"role": "user", "content": [{"type": "text", "text": "What is this?"}]},
+                       {"role": "assistant", "content": [{"type": "text", "text": "A page."}]}]
+            started = time.perf_counter()
+            job = client.submit({"text": "And line 2?", "files": []}, history, "tiny_qwen", "1",
+                                api_name="/chat")
+            job.result()
+            timings[label].append((time.perf_counter() - started, len(job.outputs())))
+        started = time.perf_counter()
+        request = PageRequest(load_image(images["small image"]), task="chat", prompt="And line 2?",
+                              history=(("What is this?", "A page."),))
+        for _ in pool.run_many(["tiny_qwen"], request):
+            pass
+        direct.append(time.perf_counter() - started)
+    return timings, direct
+
+
+def print_report(timings: dict[str, list[tuple[float, int]]], direct: list[float], args) -> None:
+    print(f"\n{args.tokens} tokens per reply, {args.repeats} replies each (median):")
+    medians = {}
+    for label, runs in timings.items():
+        total = statistics.median(t for t, _ in runs)
+        updates = statistics.median(n for _, n in runs)
+        medians[label] = total
+        print(f"  {label:12s} total {total:6.2f} s, {updates:4.0f} updates, {updates / total:5.1f} updates/s")
+    model_s = statistics.median(direct)
+    print(f"  the pool alone (no UI): {model_s:.2f} s")
+    print(f"  5 MB / small total time: ×{medians['5 MB image'] / medians['small image']:.3f}; "
+          f"chat tab / pool alone: ×{medians['small image'] / model_s:.3f} (small), "
+          f"×{medians['5 MB image'] / model_s:.3f} (5 MB)")
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from gradio_client import Client
+
     from testkit.tiny_models import build_tiny_model
     from ui.app import build_app
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = build_tiny_model("qwen2_vl", Path(tmp) / "qwen", extra_vocab=args.extra_vocab)
-        raw = load_config(REPO / "config.yaml").model_dump()
-        raw["models"] = [m for m in raw["models"] if m["key"] in ("tesseract", "rapidocr")] + [{
-            "key": "tiny_qwen", "name": "tiny Qwen2-VL", "engine": "transformers", "weights": str(folder),
-            "tasks": ["ocr", "chat"],
-            "options": {"max_new_tokens": args.tokens, "generate": {"min_new_tokens": args.tokens},
-                        "repetition_window": 0}}]
-        pool = ModelPool(parse_config(raw))
+        pool = tiny_qwen_pool(folder, args.tokens)
         app = build_app(pool)
         app.launch(server_name="127.0.0.1", server_port=0 or None, prevent_thread_lock=True, quiet=True)
         # download_files=False: the client would otherwise fetch the image again with every update, which a
         # browser (holding it by URL) never does.
         client = Client(app.blocks.local_url, verbose=False, download_files=False)
-        small, large = page_images(Path(tmp))
-        timings: dict[str, list[tuple[float, int]]] = {"small image": [], "5 MB image": []}
-        direct: list[float] = []  # the same reply straight from the pool: the model's own time
-        for label, image in zip(timings, (small, large)):
+        images = dict(zip(("small image", "5 MB image"), page_images(Path(tmp))))
+        for label, image in images.items():
             print(f"{label}: {image.stat().st_size / 2**20:.2f} MB in the conversation")
-        for _ in range(args.repeats):
-            for label, image in zip(timings, (small, large)):
-                history = [{"role": "user", "content": [{"type": "file", "file": handle_file(str(image))}]},
-                           {"role": "user", "content": [{"type": "text", "text": "What is this?"}]},
-                           {"role": "assistant", "content": [{"type": "text", "text": "A page."}]}]
-                started = time.perf_counter()
-                job = client.submit({"text": "And line 2?", "files": []}, history, "tiny_qwen", "1",
-                                    api_name="/chat")
-                job.result()
-                timings[label].append((time.perf_counter() - started, len(job.outputs())))
-            started = time.perf_counter()
-            request = PageRequest(load_image(small), task="chat", prompt="And line 2?",
-                                  history=(("What is this?", "A page."),))
-            for _ in pool.run_many(["tiny_qwen"], request):
-                pass
-            direct.append(time.perf_counter() - started)
-        print(f"\n{args.tokens} tokens per reply, {args.repeats} replies each (median):")
-        medians = {}
-        for label, runs in timings.items():
-            total = statistics.median(t for t, _ in runs)
-            updates = statistics.median(n for _, n in runs)
-            medians[label] = total
-            print(f"  {label:12s} total {total:6.2f} s, {updates:4.0f} updates, {updates / total:5.1f} updates/s")
-        model_s = statistics.median(direct)
-        print(f"  the pool alone (no UI): {model_s:.2f} s")
-        print(f"  5 MB / small total time: ×{medians['5 MB image'] / medians['small image']:.3f}; "
-              f"chat tab / pool alone: ×{medians['small image'] / model_s:.3f} (small), "
-              f"×{medians['5 MB image'] / model_s:.3f} (5 MB)")
+        timings, direct = time_replies(client, pool, images, args.repeats)
+        print_report(timings, direct, args)
         app.close()
         pool.close()
     return 0

@@ -34,7 +34,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from backends.contracts.schema import PROJECT_ROOT
+
 TARGET_RATIO = 1.5
 POLL_INTERVAL_S = 0.05
 HEAVY_MODULES = ("torch", "transformers", "onnxruntime", "cv2", "tesserocr", "plotly")
@@ -88,8 +89,8 @@ def time_to_first_200(command: list[str], port: int, timeout: float) -> float:
     with tempfile.TemporaryFile() as log:
         started = time.perf_counter()
         # A new session gives the app its own process group, so stop() reaches its children too.
-        process = subprocess.Popen(command, cwd=REPO, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
         try:
             while True:
                 if responds(url):
@@ -107,13 +108,13 @@ def time_to_first_200(command: list[str], port: int, timeout: float) -> float:
 def heavy_imports() -> list[str]:
     """The heavy modules present after the app's start-up imports, in a fresh interpreter."""
     code = f"{APP_IMPORTS}; import sys; print(sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
     return eval(out.stdout.strip().splitlines()[-1])  # our own print of a list of str
 
 
 def import_chain(module: str) -> list[str]:
     """Who imported `module`: the enclosing imports in `-X importtime` output, outermost first."""
-    out = subprocess.run([sys.executable, "-X", "importtime", "-c", APP_IMPORTS], cwd=REPO, capture_output=True,
+    out = subprocess.run([sys.executable, "-X", "importtime", "-c", APP_IMPORTS], cwd=PROJECT_ROOT, capture_output=True,
                          text=True)
     lines = [line.split("|")[-1].rstrip() for line in out.stderr.splitlines() if line.startswith("import time:")]
     # importtime prints a module after its children; its parent is the next later line with less indent.

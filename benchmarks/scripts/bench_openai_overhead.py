@@ -22,86 +22,88 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
-REPO = Path(__file__).resolve().parents[1]
+from backends.contracts.requests import EngineOutput, PageRequest
+from backends.contracts.results import ModelResult
+from backends.contracts.schema import PROJECT_ROOT
+
 MODEL = "Qwen/Qwen2-VL-2B-Instruct"
+PROMPT = "Read all the text in this image."
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.bench_openai_overhead")
     parser.add_argument("--tokens", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=15, help="requests per way")
-    parser.add_argument("--image", default=str(REPO / "samples" / "en_printed_pages" / "images" /
+    parser.add_argument("--image", default=str(PROJECT_ROOT / "samples" / "en_printed_pages" / "images" /
                                                "tesseract_phototest.tif"))
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    sys.path.insert(0, str(REPO))
-    with tempfile.TemporaryDirectory(prefix="bench-openai-") as tmp:
-        # The served model comes from an offline cache of its own; set before huggingface_hub is imported.
-        os.environ.update(HF_HOME=tmp, HF_HUB_CACHE=f"{tmp}/hub", HF_HUB_OFFLINE="1")
-        import httpx
-        from PIL import Image
+class Ways:
+    """The three ways of sending the same request to one server, each a method that sends one and reads it all."""
 
-        from backends.contracts.requests import EngineOutput, PageRequest
+    def __init__(self, endpoint: str, image, tokens: int):
+        import httpx
+
         from backends.config import parse_config
         from backends.engines.openai.engine import OpenAIEngine, OpenAIOptions, build_payload
         from backends.pool import ModelPool
-        from backends.contracts.results import ModelResult
-        from backends.engines.vllm.server import free_port
-        from testkit.servers import transformers_serve
-        from testkit.tiny_models import build_tiny_model, install_in_hf_cache
 
-        install_in_hf_cache(Path(tmp) / "hub", MODEL, build_tiny_model("qwen2_vl", Path(tmp) / "qwen2_vl"))
-        image = Image.open(args.image)
-        image.load()
-        prompt = "Read all the text in this image."
-        options = OpenAIOptions(max_tokens=args.tokens)
-        with transformers_serve(MODEL, free_port("127.0.0.1")) as url:
-            endpoint = f"{url}/v1"
-            payload = build_payload(options, MODEL, prompt, image)
-            raw_client = httpx.Client(timeout=60)
+        options = OpenAIOptions(max_tokens=tokens)
+        self.image = image
+        self.endpoint = endpoint
+        self.payload = build_payload(options, MODEL, PROMPT, image)
+        self.raw_client = httpx.Client(timeout=60)
+        self.engine = OpenAIEngine("bench", options, endpoint=endpoint, model=MODEL, prompts={"ocr": PROMPT})
+        self.engine.load()
+        self.pool = ModelPool(parse_config({"models": [{
+            "key": "bench", "name": "bench", "engine": "openai", "endpoint": endpoint,
+            "prompts": {"ocr": PROMPT},
+            "options": {"model": MODEL, "max_tokens": tokens}}]}))
+        self.tokens_seen: list[int] = []  # the engine's token counts: the reply's length is the same each time
 
-            def raw() -> None:
-                with raw_client.stream("POST", f"{endpoint}/chat/completions", json=payload) as response:
-                    for _ in response.iter_lines():
-                        pass
+    def raw(self) -> None:
+        with self.raw_client.stream("POST", f"{self.endpoint}/chat/completions", json=self.payload) as response:
+            for _ in response.iter_lines():
+                pass
 
-            engine = OpenAIEngine("bench", options, endpoint=endpoint, model=MODEL, prompts={"ocr": prompt})
-            engine.load()
-            tokens_seen: list[int] = []
+    def through_engine(self) -> None:
+        for item in self.engine.stream(PageRequest(self.image)):
+            if isinstance(item, EngineOutput):
+                self.tokens_seen.append(item.output_tokens)
 
-            def through_engine() -> None:
-                for item in engine.stream(PageRequest(image)):
-                    if isinstance(item, EngineOutput):
-                        tokens_seen.append(item.output_tokens)
+    def through_pool(self) -> None:
+        for event in self.pool.run("bench", PageRequest(self.image)):
+            if isinstance(event, ModelResult) and event.status.value != "ok":
+                raise RuntimeError(event.message)
 
-            pool = ModelPool(parse_config({"models": [{
-                "key": "bench", "name": "bench", "engine": "openai", "endpoint": endpoint,
-                "prompts": {"ocr": prompt},
-                "options": {"model": MODEL, "max_tokens": args.tokens}}]}))
+    def by_name(self) -> dict[str, Callable[[], None]]:
+        return {"raw httpx stream": self.raw, "OpenAIEngine.stream": self.through_engine,
+                "ModelPool.run": self.through_pool}
 
-            def through_pool() -> None:
-                for event in pool.run("bench", PageRequest(image)):
-                    if isinstance(event, ModelResult) and event.status.value != "ok":
-                        raise RuntimeError(event.message)
+    def close(self) -> None:
+        self.pool.close()
+        self.engine.unload()
+        self.raw_client.close()
 
-            ways = {"raw httpx stream": raw, "OpenAIEngine.stream": through_engine, "ModelPool.run": through_pool}
-            for run in ways.values():  # warm-up: connections, the server's first request
-                run()
-            timings: dict[str, list[float]] = {name: [] for name in ways}
-            for _ in range(args.repeats):
-                for name, run in ways.items():
-                    started = time.perf_counter()
-                    run()
-                    timings[name].append(time.perf_counter() - started)
-            pool.close()
-            engine.unload()
-            raw_client.close()
 
-    width, height = image.size
+def time_ways(ways: dict[str, Callable[[], None]], repeats: int) -> dict[str, list[float]]:
+    """Seconds per request of each way, alternating the ways, after one untimed request each."""
+    for run in ways.values():  # warm-up: connections, the server's first request
+        run()
+    timings: dict[str, list[float]] = {name: [] for name in ways}
+    for _ in range(repeats):
+        for name, run in ways.items():
+            started = time.perf_counter()
+            run()
+            timings[name].append(time.perf_counter() - started)
+    return timings
+
+
+def print_report(timings: dict[str, list[float]], image_size: tuple[int, int], tokens_seen: list[int], args) -> None:
+    width, height = image_size
     print(f"tiny Qwen2-VL on transformers serve (CPU), {width}×{height} px image, {args.tokens} tokens per reply "
           f"(engine saw {sorted(set(tokens_seen))}), {args.repeats} requests per way, alternating\n")
     base = statistics.median(timings["raw httpx stream"])
@@ -110,6 +112,27 @@ def main(argv=None) -> int:
         median = statistics.median(values)
         print(f"{name:<22}{median * 1000:>11.1f}{min(values) * 1000:>9.1f}{median / base:>9.3f}"
               f"{(median - base) * 1000:>13.1f}")
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-openai-") as tmp:
+        # The served model comes from an offline cache of its own; set before huggingface_hub is imported.
+        os.environ.update(HF_HOME=tmp, HF_HUB_CACHE=f"{tmp}/hub", HF_HUB_OFFLINE="1")
+        from PIL import Image
+
+        from backends.engines.vllm.server import free_port
+        from testkit.servers import transformers_serve
+        from testkit.tiny_models import build_tiny_model, install_in_hf_cache
+
+        install_in_hf_cache(Path(tmp) / "hub", MODEL, build_tiny_model("qwen2_vl", Path(tmp) / "qwen2_vl"))
+        image = Image.open(args.image)
+        image.load()
+        with transformers_serve(MODEL, free_port("127.0.0.1")) as url:
+            ways = Ways(f"{url}/v1", image, args.tokens)
+            timings = time_ways(ways.by_name(), args.repeats)
+            ways.close()
+    print_report(timings, image.size, ways.tokens_seen, args)
     return 0
 
 

@@ -21,9 +21,9 @@ from backends.config import load_config
 from core.documents import load_image
 from backends.pool import ModelPool
 from backends.contracts.results import ModelResult
+from backends.contracts.schema import PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_IMAGE = ROOT / "samples/en_printed_pages/images/docbank_106_tar_1705_06909_gz_KGBR5_4.jpg"
+DEFAULT_IMAGE = PROJECT_ROOT / "samples/en_printed_pages/images/docbank_106_tar_1705_06909_gz_KGBR5_4.jpg"
 
 
 def timed(events) -> tuple[float, float]:
@@ -41,11 +41,12 @@ def check_ok(pool: ModelPool, keys: list[str], request: PageRequest) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.bench_side_by_side", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--image", type=Path, default=DEFAULT_IMAGE)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--models", default="tesseract,rapidocr")
-    parser.add_argument("--config", type=Path, default=ROOT / "config.yaml")
+    parser.add_argument("--config", type=Path, default=PROJECT_ROOT / "config.yaml")
     args = parser.parse_args()
 
     keys = args.models.split(",")

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from backends.contracts.schema import PROJECT_ROOT
+
 TARGET_RATIO = 1.05
 
 
@@ -41,7 +41,6 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    sys.path.insert(0, str(REPO))
     import torch
     from PIL import Image
 
@@ -50,7 +49,7 @@ def main(argv=None) -> int:
     from backends.registry import create_engine
     from testkit.tiny_models import build_tiny_model
 
-    image = Image.open(REPO / "samples" / "ru_licences" / "images" / "licence_01.png").convert("RGB")
+    image = Image.open(PROJECT_ROOT / "samples" / "ru_licences" / "images" / "licence_01.png").convert("RGB")
     with tempfile.TemporaryDirectory() as tmp:
         folder = build_tiny_model(args.family, Path(tmp) / args.family, extra_vocab=args.extra_vocab)
         print(f"tiny {args.family} model (+{args.extra_vocab} vocabulary rows), {args.tokens} new tokens, "

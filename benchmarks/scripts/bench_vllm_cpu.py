@@ -27,10 +27,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from backends.contracts.schema import PROJECT_ROOT
+
 ARCH_KEYS = ["qwen_vl_2b_vllm", "qwen25_vl_3b_vllm", "qwen3_vl_2b_vllm", "dots_ocr", "deepseek_ocr",
              "deepseek_ocr2_vllm"]
-PAGE = ROOT / "samples/en_printed_pages/images/tesseract_phototest.tif"
+PAGE = PROJECT_ROOT / "samples/en_printed_pages/images/tesseract_phototest.tif"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -49,7 +50,7 @@ def build_cache(cache: Path) -> None:
     if not is_up_to_date(folder):
         raise SystemExit(f"no vLLM environment at {folder}: run python launch.py env vllm")
     subprocess.run([str(folder / "bin" / "python"), "-m", "testkit.vllm_tiny_models", "--cache", str(cache)],
-                   cwd=ROOT, check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+                   cwd=PROJECT_ROOT, check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
 
 
 def make_pool(tokens: int):
@@ -58,7 +59,7 @@ def make_pool(tokens: int):
     from backends.config import parse_config
     from backends.pool import ModelPool
 
-    raw = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    raw = yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text(encoding="utf-8"))
     for entry in raw["models"]:
         options = entry.setdefault("options", {})
         if entry["engine"] == "vllm":

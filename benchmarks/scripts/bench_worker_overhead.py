@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from backends.contracts.schema import PROJECT_ROOT
 
 
 def parse_args(argv=None):
@@ -37,7 +36,6 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    sys.path.insert(0, str(REPO))
     import torch  # noqa: F401  (an app that runs transformers models has it imported already)
     from PIL import Image
 
@@ -46,7 +44,7 @@ def main(argv=None) -> int:
     from backends.registry import create_engine
     from testkit.tiny_models import build_tiny_model
 
-    image = Image.open(REPO / "samples" / "ru_licences" / "images" / "licence_01.png").convert("RGB")
+    image = Image.open(PROJECT_ROOT / "samples" / "ru_licences" / "images" / "licence_01.png").convert("RGB")
     request = PageRequest(image)
     with tempfile.TemporaryDirectory() as tmp:
         folder = build_tiny_model(args.family, Path(tmp) / args.family)

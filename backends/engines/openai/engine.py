@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import os
-import time
 from typing import Any, Iterator, Literal
 
 from PIL import Image
@@ -19,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from backends.contracts.results import Availability
 from backends.contracts.engine import Engine
 from backends.contracts.requests import EngineOutput, PageRequest, conversation
+from backends.engines.openai.streaming import EndpointError, Reply, repeating_tail, sse_chunks
 
 
 class RequestShaping(BaseModel):
@@ -43,10 +42,6 @@ class OpenAIOptions(RequestShaping):
     connect_timeout_s: float = Field(default=5.0, gt=0)
     read_timeout_s: float = Field(default=120.0, gt=0)  # the longest silence between two chunks
     connect_retries: int = Field(default=2, ge=0)
-
-
-class EndpointError(RuntimeError):
-    """A remote server's failure, worded for the column."""
 
 
 def image_data_url(image, fmt: str = "png") -> str:
@@ -179,100 +174,62 @@ class OpenAIEngine(Engine):
             self._client = None
 
     def stream(self, request: PageRequest) -> Iterator[str | EngineOutput]:
-        import httpx
-
         prompt = request.prompt or self.prompts.get(request.task) or "Read all the text in this image."
         payload = build_payload(self.options, self.model, prompt, request_image_url(request, self.options.image_format),
                                 request.history)
-        started = time.perf_counter()
-        text, usage, finish, first_token_s, cut_reason, chunks = "", None, None, None, None, 0
+        reply = Reply()
+        yield from self._read(payload, request.image.size, reply)
+        yield self._final_output(reply)
+
+    def _read(self, payload: dict[str, Any], image_size: tuple[int, int], reply: Reply) -> Iterator[str]:
+        """Send the request and yield the reply's text as it comes. A stream cut after some text ends with
+        `reply.cut_reason` set; any other failure raises EndpointError."""
+        import httpx
+
         try:
             with self._client.stream("POST", "/chat/completions", json=payload) as response:
                 if response.status_code >= 400:
                     body = response.read().decode("utf-8", "replace")
                     raise EndpointError(describe_http_error(response.status_code, body, self.model,
-                                                            self.options.api_key_env, request.image.size))
-                for chunk in _sse_chunks(response.iter_lines()):
-                    usage = chunk.get("usage") or usage
-                    for choice in chunk.get("choices") or []:
-                        delta = (choice.get("delta") or {}).get("content") or ""
-                        finish = choice.get("finish_reason") or finish
-                        if delta:
-                            chunks += 1
-                            if first_token_s is None:
-                                first_token_s = time.perf_counter() - started
-                            text += delta
-                            yield delta
-                    loop = self._loop_in(text)
-                    if loop is not None:
-                        # Leaving the stream closes the connection: vLLM aborts a request whose client left.
-                        start, unit = loop
-                        cut_reason = (f"a loop: {text[start:start + unit]!r} repeated over {len(text) - start:,} "
-                                      "characters; reading stopped and the loop was trimmed")
-                        text = text[:start + unit]
-                        finish = "loop"
-                        break
+                                                            self.options.api_key_env, image_size))
+                yield from self._receive(response, reply)
         except httpx.ConnectError as exc:
             raise EndpointError(f"cannot connect to {self.endpoint}: the server is down or unreachable ({exc})") from None
         except httpx.TimeoutException as exc:
-            if not text:
+            if not reply.text:
                 raise EndpointError(f"{self.endpoint} did not answer within {self.options.read_timeout_s:g} s "
                                     f"({type(exc).__name__})") from None
-            cut_reason = f"the server went silent for {self.options.read_timeout_s:g} s mid-stream"
+            reply.cut_reason = f"the server went silent for {self.options.read_timeout_s:g} s mid-stream"
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            if not text:
+            if not reply.text:
                 raise EndpointError(f"the connection to {self.endpoint} broke before any text ({exc})") from None
-            cut_reason = f"the stream was cut mid-way ({type(exc).__name__})"
-        if cut_reason is None and finish is None:
-            if not text:
+            reply.cut_reason = f"the stream was cut mid-way ({type(exc).__name__})"
+
+    def _receive(self, response, reply: Reply) -> Iterator[str]:
+        for chunk in sse_chunks(response.iter_lines()):
+            yield from reply.add(chunk)
+            loop = self._loop_in(reply.text)
+            if loop is not None:
+                # Leaving the stream closes the connection: vLLM aborts a request whose client left.
+                reply.trim_loop(*loop)
+                break
+
+    def _final_output(self, reply: Reply) -> EngineOutput:
+        """The closing EngineOutput: the whole text, its token count, and why it was cut, if it was."""
+        if reply.cut_reason is None and reply.finish is None:
+            if not reply.text:
                 raise EndpointError(f"{self.endpoint} sent an empty reply")
-            cut_reason = "the stream ended without a finish reason"
-        if finish == "length":
-            cut_reason = f"reached max_tokens ({self.options.max_tokens})"
+            reply.cut_reason = "the stream ended without a finish reason"
+        if reply.finish == "length":
+            reply.cut_reason = f"reached max_tokens ({self.options.max_tokens})"
         details = {"endpoint": self.endpoint, "served model": self.model}
-        output_tokens = (usage or {}).get("completion_tokens")
+        output_tokens = (reply.usage or {}).get("completion_tokens")
         if output_tokens is None:
             # Servers send about one token per chunk; the column says the figure is a count of chunks.
-            details["tokens"] = f"no usage from the server: {chunks} stream chunks counted instead"
-            output_tokens = chunks
-        if cut_reason:
-            details["cut"] = cut_reason
-        yield EngineOutput(text=text, output_tokens=output_tokens, cut=cut_reason is not None,
-                           extra={"details": details, "first_token_s": first_token_s,
-                                  "input_tokens": (usage or {}).get("prompt_tokens")})
-
-
-def repeating_tail(text: str, run_chars: int, max_unit: int = 32) -> tuple[int, int] | None:
-    """(start, unit length) when the last `run_chars` characters of `text` are one unit of at most `max_unit`
-    characters repeated; `start` is where that repetition begins. None otherwise."""
-    if run_chars <= 0 or len(text) < run_chars:
-        return None
-    tail = text[-run_chars:]
-    for unit in range(1, max_unit + 1):
-        if tail[unit:] == tail[:-unit]:  # periodic with this period
-            start = len(text) - run_chars
-            while start > 0 and text[start - 1] == text[start - 1 + unit]:
-                start -= 1
-            return start, unit
-    return None
-
-
-def _sse_chunks(lines: Iterator[str]) -> Iterator[dict]:
-    """JSON objects from `data:` lines; `[DONE]` ends the stream (some servers never send it)."""
-    for line in lines:
-        if not line.startswith("data:"):
-            continue
-        data = line[5:].strip()
-        if data == "[DONE]":
-            return
-        if data:
-            try:
-                chunk = json.loads(data)
-            except ValueError:
-                raise EndpointError(f"the server sent a malformed stream line: {data[:120]}") from None
-            if isinstance(chunk, dict) and chunk.get("error"):
-                # vLLM reports a failure after its 200 this way (e.g. an engine that died on the request).
-                error = chunk["error"]
-                message = error.get("message", error) if isinstance(error, dict) else error
-                raise EndpointError(f"the server reported an error mid-stream: {message}")
-            yield chunk
+            details["tokens"] = f"no usage from the server: {reply.chunks} stream chunks counted instead"
+            output_tokens = reply.chunks
+        if reply.cut_reason:
+            details["cut"] = reply.cut_reason
+        return EngineOutput(text=reply.text, output_tokens=output_tokens, cut=reply.cut_reason is not None,
+                            extra={"details": details, "first_token_s": reply.first_token_s,
+                                   "input_tokens": (reply.usage or {}).get("prompt_tokens")})

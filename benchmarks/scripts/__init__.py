@@ -1,0 +1,1 @@
+"""Measurement scripts; the benchmark library is benchmarks/."""
