@@ -15,7 +15,7 @@ from backends.contracts.results import Availability, Event, LoadedModel, Metrics
 from backends.contracts.schema import ArenaConfig, ModelEntry
 from backends.pool.availability import AvailabilityCache
 from backends.pool.engine_calls import describe, generate, load_with_progress
-from backends.pool.slots import Slot, memory_readings
+from backends.pool.slots import Residency, Slot
 from backends.runtime import memory
 
 
@@ -34,24 +34,11 @@ class ModelPool:
         self._create_engine = create_engine or functools.partial(registry.create_engine, memory_budget_mb=self.budget_mb)
         self.on_gpu = memory.cuda_total_mb() is not None if on_gpu is None else on_gpu
         self._estimate_memory = estimate_memory or (lambda entry: registry.expected_memory_mb(entry, self.on_gpu))
-        self._slots: dict[str, Slot] = {}
-        self._slots_guard = threading.Lock()
+        # An unloaded model's availability is asked again: its weights or environment may have changed since.
+        self._residency = Residency(self.budget_mb, on_unload=self._availability.forget)
+        self._slots = self._residency.slots  # key -> Slot, read by the request path below
 
     # ----- lifecycle -----
-    def _slot(self, key: str) -> Slot:
-        with self._slots_guard:
-            return self._slots.setdefault(key, Slot())
-
-    def _forget(self, key: str, slot: Slot) -> None:
-        """Detach a slot (after a timeout) so the next request gets a fresh engine and a free lock."""
-        with self._slots_guard:
-            if self._slots.get(key) is slot:
-                del self._slots[key]
-
-    def _is_current(self, key: str, slot: Slot) -> bool:
-        with self._slots_guard:
-            return self._slots.get(key) is slot
-
     def availability(self, key: str) -> Availability:
         """Can the model run here? Checked once, then kept until its state changes (see AvailabilityCache)."""
         entry = self.config.find(key)
@@ -64,57 +51,17 @@ class ModelPool:
         self._availability.forget()
 
     def loaded_keys(self) -> list[str]:
-        with self._slots_guard:
-            return [k for k, s in self._slots.items() if s.engine is not None]
+        return self._residency.loaded_keys()
 
     def loaded(self) -> list[LoadedModel]:
-        now = time.monotonic()
-        with self._slots_guard:
-            return [LoadedModel(k, s.footprint_mb, s.busy(), now - s.last_used)
-                    for k, s in self._slots.items() if s.engine is not None]
+        return self._residency.loaded()
 
     def unload(self, key: str) -> UnloadReport:
         """Unload a model (waiting for its request in flight) and report memory before and after."""
-        self._availability.forget(key)
-        with self._slots_guard:
-            slot = self._slots.pop(key, None)
-        if slot is None or slot.engine is None:
-            return UnloadReport(key, False)
-        with slot.lock:
-            while slot.in_flight:
-                slot.idle.wait()
-            engine, slot.engine = slot.engine, None
-            if engine is None:  # the request in flight found its slot dropped and freed the engine itself
-                return UnloadReport(key, True, {}, memory_readings(None))
-            before = memory_readings(engine)
-            engine.unload()
-            del engine
-        return UnloadReport(key, True, before, memory_readings(None))
+        return self._residency.unload(key)
 
     def close(self) -> None:
-        for key in self.loaded_keys():
-            self.unload(key)
-
-    def _make_room(self, key: str, need_mb: float) -> list[str]:
-        """Unload idle models, least recently used first, until `need_mb` fits the budget. Returns their keys."""
-        evicted = []
-        while True:
-            with self._slots_guard:
-                others = [(k, s) for k, s in self._slots.items() if k != key and s.engine is not None]
-            used = sum(s.footprint_mb for _, s in others)
-            if used + need_mb <= self.budget_mb:
-                return evicted
-            idle = sorted(((k, s) for k, s in others if not s.busy()), key=lambda ks: ks[1].last_used)
-            if not idle:
-                return evicted  # the rest are busy; they are not interrupted
-            victim, victim_slot = idle[0]
-            if victim_slot.lock.acquire(blocking=False):
-                busy = victim_slot.in_flight > 0
-                victim_slot.lock.release()
-                if busy:
-                    return evicted
-                if self.unload(victim).unloaded:
-                    evicted.append(victim)
+        self._residency.close()
 
     # ----- running -----
     def run(self, key: str, request: PageRequest, abandoned: threading.Event | None = None) -> Iterator[Event]:
@@ -139,10 +86,10 @@ class ModelPool:
         if not status.ok:
             yield ModelResult(key, entry.name, Status.UNAVAILABLE, message=status.message)
             return
-        slot = self._slot(key)
+        slot = self._residency.slot(key)
         with slot.lock:
             if abandoned.is_set():  # timed out while waiting for the lock: nobody reads this any more
-                self._forget(key, slot)
+                self._residency.forget(key, slot)
                 yield ModelResult(key, entry.name, Status.TIMEOUT, message="abandoned before it started")
                 return
             details: dict[str, str] = {}
@@ -186,7 +133,7 @@ class ModelPool:
                 f"needs about {need:,.0f} MB, more than the memory budget of {self.budget_mb:,.0f} MB "
                 "(app.memory_budget_mb in config.yaml)"))
             return None
-        evicted = self._make_room(key, need)
+        evicted = self._residency.make_room(key, need)
         if evicted:
             details["evicted"] = f"unloaded {', '.join(evicted)} to stay within {self.budget_mb:,.0f} MB"
         yield Progress(key, "loading")
@@ -199,7 +146,7 @@ class ModelPool:
             yield ModelResult(key, entry.name, Status.ERROR, message=f"failed to load: {describe(exc)}", details=details)
             return None
         if abandoned.is_set():  # timed out while loading: free it instead of keeping it warm
-            self._forget(key, slot)
+            self._residency.forget(key, slot)
             engine.unload()
             yield ModelResult(key, entry.name, Status.TIMEOUT, message="abandoned while loading")
             return None
@@ -212,9 +159,9 @@ class ModelPool:
     def _settle(self, key: str, slot: Slot, abandoned: threading.Event) -> None:
         """With the slot's lock held, after its last request in flight ended."""
         slot.last_used = time.monotonic()
-        if slot.engine is not None and (abandoned.is_set() or not self._is_current(key, slot)):
+        if slot.engine is not None and (abandoned.is_set() or not self._residency.is_current(key, slot)):
             # This request outlived its timeout: drop the slot and free what it still holds.
-            self._forget(key, slot)
+            self._residency.forget(key, slot)
             slot.engine.unload()
             slot.engine = None
 
@@ -271,11 +218,10 @@ class ModelPool:
 
     def _timed_out(self, key: str, text: str) -> ModelResult:
         entry = self.config.get(key)
-        with self._slots_guard:
-            slot = self._slots.get(key)
+        slot = self._residency.current(key)
         if slot is not None:
             # The hung thread keeps its engine and lock; the next request starts from a clean slot.
-            self._forget(key, slot)
+            self._residency.forget(key, slot)
             if slot.engine is not None:
                 slot.engine.cancel()  # stop generating (or kill its worker) so the thread ends and frees it
         seconds = self.config.timeout_for(key)

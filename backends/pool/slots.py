@@ -1,10 +1,13 @@
-"""One loaded model in the pool, and the labelled memory readings taken around it."""
+"""The pool's loaded models: one slot per model, the memory they hold, and room made under the budget."""
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from backends.contracts.engine import Engine
+from backends.contracts.results import LoadedModel, UnloadReport
 from backends.runtime import memory
 
 
@@ -34,3 +37,84 @@ def memory_readings(engine: Engine | None) -> dict[str, float]:
     if engine is not None:
         readings.update(engine.process_readings())
     return readings
+
+
+class Residency:
+    """The slots of the loaded models, by key. `on_unload(key)` is told of every unload, evictions included."""
+
+    def __init__(self, budget_mb: float, on_unload: Callable[[str], None]):
+        self.budget_mb = budget_mb
+        self.slots: dict[str, Slot] = {}
+        self.guard = threading.Lock()
+        self._on_unload = on_unload
+
+    def slot(self, key: str) -> Slot:
+        with self.guard:
+            return self.slots.setdefault(key, Slot())
+
+    def current(self, key: str) -> Slot | None:
+        with self.guard:
+            return self.slots.get(key)
+
+    def forget(self, key: str, slot: Slot) -> None:
+        """Detach a slot (after a timeout) so the next request gets a fresh engine and a free lock."""
+        with self.guard:
+            if self.slots.get(key) is slot:
+                del self.slots[key]
+
+    def is_current(self, key: str, slot: Slot) -> bool:
+        with self.guard:
+            return self.slots.get(key) is slot
+
+    def loaded_keys(self) -> list[str]:
+        with self.guard:
+            return [k for k, s in self.slots.items() if s.engine is not None]
+
+    def loaded(self) -> list[LoadedModel]:
+        now = time.monotonic()
+        with self.guard:
+            return [LoadedModel(k, s.footprint_mb, s.busy(), now - s.last_used)
+                    for k, s in self.slots.items() if s.engine is not None]
+
+    def unload(self, key: str) -> UnloadReport:
+        """Unload a model (waiting for its request in flight) and report memory before and after."""
+        self._on_unload(key)
+        with self.guard:
+            slot = self.slots.pop(key, None)
+        if slot is None or slot.engine is None:
+            return UnloadReport(key, False)
+        with slot.lock:
+            while slot.in_flight:
+                slot.idle.wait()
+            engine, slot.engine = slot.engine, None
+            if engine is None:  # the request in flight found its slot dropped and freed the engine itself
+                return UnloadReport(key, True, {}, memory_readings(None))
+            before = memory_readings(engine)
+            engine.unload()
+            del engine
+        return UnloadReport(key, True, before, memory_readings(None))
+
+    def close(self) -> None:
+        for key in self.loaded_keys():
+            self.unload(key)
+
+    def make_room(self, key: str, need_mb: float) -> list[str]:
+        """Unload idle models, least recently used first, until `need_mb` fits the budget. Returns their keys."""
+        evicted = []
+        while True:
+            with self.guard:
+                others = [(k, s) for k, s in self.slots.items() if k != key and s.engine is not None]
+            used = sum(s.footprint_mb for _, s in others)
+            if used + need_mb <= self.budget_mb:
+                return evicted
+            idle = sorted(((k, s) for k, s in others if not s.busy()), key=lambda ks: ks[1].last_used)
+            if not idle:
+                return evicted  # the rest are busy; they are not interrupted
+            victim, victim_slot = idle[0]
+            if victim_slot.lock.acquire(blocking=False):
+                busy = victim_slot.in_flight > 0
+                victim_slot.lock.release()
+                if busy:
+                    return evicted
+                if self.unload(victim).unloaded:
+                    evicted.append(victim)
