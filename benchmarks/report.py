@@ -11,6 +11,7 @@ import pandas as pd
 from benchmarks import charts
 from benchmarks.runner import BenchmarkRun
 from benchmarks.summary import summarize
+from core.exports import write_csv, write_json
 
 REPORT_FILES = ("summary.csv", "results.csv", "results.json", "report.md", "report.html")
 MARKDOWN_COLUMNS = ("model", "items", "errors", "cer_mean", "wer_mean", "word_f1_mean", "field_accuracy",
@@ -50,12 +51,12 @@ def write_report(run: BenchmarkRun, out: Path) -> dict[str, Path]:
     results = results_frame(run)
     summary = summarize(results)
     paths = {name: out / name for name in REPORT_FILES}
-    results.to_csv(paths["results.csv"], index=False)
-    summary.to_csv(paths["summary.csv"], index=False)
+    write_csv(paths["results.csv"], results)
+    write_csv(paths["summary.csv"], summary)
     items = [{**row, "text": run.texts[(row["key"], row["item"])], "runs": run.runs[(row["key"], row["item"])]}
              for row in _records(results)]
     record = {**run_record(run, summary), "items": items}
-    paths["results.json"].write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+    write_json(paths["results.json"], record)
     paths["report.md"].write_text(markdown_report(run, summary, results), encoding="utf-8")
     paths["report.html"].write_text(html_report(run, summary, results), encoding="utf-8")
     return paths
