@@ -20,6 +20,7 @@ from collections import deque
 from pathlib import Path
 from typing import Callable
 
+from backends.contracts.schema import PROJECT_ROOT
 from backends.runtime import memory
 from backends.runtime.process_guard import GRACE_S, group_members
 
@@ -136,7 +137,7 @@ class ManagedServer:
             [sys.executable, "-m", "backends.runtime.process_guard", "--", *self.command],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, ended as a whole
-            cwd=Path(__file__).resolve().parents[2], env={**os.environ, **self.env},
+            cwd=PROJECT_ROOT, env={**os.environ, **self.env},
         )
         self._reader = threading.Thread(target=self._read_output, name=f"server-log-{self.name}", daemon=True)
         self._reader.start()
