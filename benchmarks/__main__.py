@@ -17,7 +17,7 @@ from backends.contracts.schema import PROJECT_ROOT
 from backends.config import ConfigError, load_config
 from backends.pool import ModelPool
 from benchmarks import history
-from benchmarks.dataset import DatasetError, load_dataset
+from core.dataset import DatasetError, load_dataset
 from core.metrics import Normalization
 from benchmarks.report import MARKDOWN_COLUMNS, overhead, results_frame, run_record, write_report
 from benchmarks.summary import summarize

@@ -18,7 +18,7 @@ from core.documents import DocumentError, load_image, render_pdf_page
 from backends.pool import ModelPool
 from backends.contracts.results import ModelResult
 from core import metrics
-from benchmarks.dataset import Dataset, DatasetItem
+from core.dataset import Dataset, DatasetItem
 from benchmarks.trackers import MemoryTracker, SpeedTracker, describe
 
 ProgressCallback = Callable[[int, int, str], None]  # (steps done, steps in all, what is running)

@@ -5,7 +5,7 @@ import zipfile
 import pytest
 from PIL import Image
 
-from benchmarks.dataset import DatasetError, extract_dataset_zip, load_dataset
+from core.dataset import DatasetError, extract_dataset_zip, load_dataset
 from tests.conftest import PHOTOTEST, PHOTOTEST_GT, SAMPLES
 
 

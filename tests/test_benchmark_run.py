@@ -13,7 +13,7 @@ from backends.pool import ModelPool
 from backends.registry import create_engine
 from benchmarks import history
 from benchmarks.__main__ import main
-from benchmarks.dataset import load_dataset
+from core.dataset import load_dataset
 from benchmarks.report import write_report
 from benchmarks.runner import BenchmarkSettings, run_benchmark
 from tests.conftest import PHOTOTEST, PHOTOTEST_GT, ROOT, SAMPLES

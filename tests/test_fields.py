@@ -12,7 +12,7 @@ from core.fields.parsing import FieldValues, fields_prompt, find_json_object, pa
 from core.fields.rules import parse_key_value, parse_receipt, parse_ru_driver_license
 from backends.pool import ModelPool
 from backends.contracts.results import ModelResult
-from benchmarks.dataset import load_dataset
+from core.dataset import load_dataset
 from tests.conftest import SAMPLES
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import gradio as gr
 
 from benchmarks import charts, history
-from benchmarks.dataset import DatasetError, extract_dataset_zip, load_dataset, offered_datasets
+from core.dataset import DatasetError, extract_dataset_zip, load_dataset, offered_datasets
 from core.metrics import Normalization
 from benchmarks.report import overhead, results_frame, run_record, write_report
 from benchmarks.runner import BenchmarkSettings, run_benchmark

@@ -1,4 +1,5 @@
-"""Benchmark datasets: a folder with `manifest.csv`, or a folder of images with same-named `.txt` files.
+"""Datasets of documents with ground truth (the benchmark's and the battles' format): a folder with `manifest.csv`, or a
+folder of images with same-named `.txt` files.
 
 A manifest has one row per document: `image` (required), `gt_text` (a text file), `gt_fields` (a JSON object of
 field values) and `language`, with paths relative to the folder; other columns are kept as they are. A PDF is one
