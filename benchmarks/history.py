@@ -94,3 +94,19 @@ def _value(frame: pd.DataFrame, key: str, figure: str) -> float | None:
         return None
     value = frame.loc[key, figure]
     return None if pd.isna(value) else float(value)
+
+
+def latest_cer(path: Path, datasets: list[str]) -> dict[str, float]:
+    """Each model's mean CER in its latest recorded run on any of these datasets (by name)."""
+    if not path.is_file() or not datasets:
+        return {}
+    marks = ", ".join("?" * len(datasets))
+    with closing(_connect(path)) as db:
+        rows = db.execute(f"SELECT s.model_key, s.figures FROM summaries s JOIN runs r ON r.run_id = s.run_id "
+                          f"WHERE r.dataset IN ({marks}) ORDER BY r.started_at DESC, r.rowid DESC", datasets).fetchall()
+    latest: dict[str, float] = {}
+    for key, figures in rows:
+        value = json.loads(figures).get("cer_mean")
+        if key not in latest and value is not None:
+            latest[key] = float(value)
+    return latest

@@ -10,6 +10,8 @@ from backends.contracts.results import Metrics, ModelResult, Status
 from core.exports import write_table_and_record
 from core.metrics import score
 
+ARENA_TASKS = ("ocr", "layout")  # what one image and no question can ask of every model
+
 
 @dataclass
 class ArenaRun:

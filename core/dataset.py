@@ -16,7 +16,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from backends.contracts.schema import PROJECT_ROOT, SAMPLES
+from backends.contracts.schema import SAMPLES, project_path
 from core.documents import IMAGE_SUFFIXES, DocumentError, pdf_page_count
 
 MANIFEST = "manifest.csv"
@@ -183,6 +183,5 @@ def extract_dataset_zip(archive: str | Path, destination: Path, max_bytes: int =
 def offered_datasets(extra_folders: list[str]) -> dict[str, Path]:
     """The bundled sample sets, then the folders named in `app.benchmark_datasets`, by folder name."""
     folders = [p for p in sorted(SAMPLES.iterdir()) if (p / MANIFEST).is_file()]
-    folders += [Path(f).expanduser() if Path(f).expanduser().is_absolute() else PROJECT_ROOT / f
-                for f in extra_folders]
+    folders += [project_path(f) for f in extra_folders]
     return {folder.name: folder for folder in folders}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -12,6 +13,13 @@ from typing import Iterator
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    """A local TCP port nobody listens on now (the OS picks it; a race with another process is unlikely)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def wait_healthy(url: str, process: subprocess.Popen, timeout_s: float = 90, path: str = "/health") -> None:
@@ -52,19 +60,25 @@ def transformers_serve(model: str, port: int, env: dict[str, str] | None = None)
 @contextlib.contextmanager
 def launched_app(*args: str, env: dict[str, str] | None = None, timeout_s: float = 90) -> Iterator[str]:
     """`python launch.py --port P ARGS` as a user starts it, in a fresh process; yields its URL, then stops it."""
-    import socket
+    with launched_app_process(*args, env=env, timeout_s=timeout_s) as (url, _):
+        yield url
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    log = open(os.devnull, "wb")
+
+@contextlib.contextmanager
+def launched_app_process(*args: str, env: dict[str, str] | None = None, timeout_s: float = 90,
+                         log: Path | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`launched_app`, yielding (URL, process): the process leads its own process group, so a test can kill the
+    app with everything it started (`os.killpg(process.pid, signal.SIGKILL)`). `log`: a file for the app's
+    output (else it is dropped). A process the test already ended is left as it is."""
+    port = free_port()
+    output = open(log if log is not None else os.devnull, "ab")
     process = subprocess.Popen([sys.executable, "launch.py", "--port", str(port), *args], cwd=ROOT,
-                               env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
+                               env={**os.environ, **(env or {})}, stdout=output, stderr=subprocess.STDOUT,
                                start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, process, timeout_s, path="/")
-        yield url
+        yield url, process
     finally:
         process.terminate()
         try:
@@ -72,4 +86,4 @@ def launched_app(*args: str, env: dict[str, str] | None = None, timeout_s: float
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, 9)
             process.wait()
-        log.close()
+        output.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
-import socket
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,17 +18,12 @@ import pytest  # noqa: E402
 
 from backends.config import load_config  # noqa: E402
 from backends.pool import ModelPool  # noqa: E402
+from testkit.servers import free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
 PHOTOTEST = SAMPLES / "en_printed_pages" / "images" / "tesseract_phototest.tif"
 PHOTOTEST_GT = SAMPLES / "en_printed_pages" / "gt" / "tesseract_phototest.gt.txt"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -44,8 +38,8 @@ def benchmark_history(tmp_path_factory) -> Path:
 
 
 @contextmanager
-def serving(config):
-    """The real app on `config`, served in-process on a free local port; yields its URL."""
+def serving_app(config):
+    """The real app on `config`, served in-process on a free local port; yields (the app, its URL)."""
     from ui.app import build_app
 
     pool = ModelPool(config)
@@ -53,16 +47,24 @@ def serving(config):
     port = free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     try:
-        yield f"http://127.0.0.1:{port}/"
+        yield app, f"http://127.0.0.1:{port}/"
     finally:
         app.close()
         pool.close()
 
 
+@contextmanager
+def serving(config):
+    """The real app on `config`, served in-process on a free local port; yields its URL."""
+    with serving_app(config) as (_, url):
+        yield url
+
+
 @pytest.fixture(scope="session")
 def served_app(config, benchmark_history):
     """The shipped config (benchmark runs recorded in a temp history), served for the whole session."""
-    app_settings = config.app.model_copy(update={"benchmark_history": str(benchmark_history)})
+    app_settings = config.app.model_copy(update={"benchmark_history": str(benchmark_history),
+                                                 "votes_db": str(benchmark_history.parent / "votes.sqlite")})
     with serving(config.model_copy(update={"app": app_settings})) as url:
         yield url
 

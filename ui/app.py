@@ -6,11 +6,15 @@ from dataclasses import dataclass
 import gradio as gr
 
 from backends.pool import ModelPool
+from core.battles.session import BattleArena
+from core.battles.votes import VotesStore
 from core.exports import ExportFolder
 from ui.arena import ArenaTab
+from ui.battle_tab import BattleTab
 from ui.benchmark_tab import BenchmarkTab
 from ui.chat_tab import ChatTab
 from ui.fields_tab import FieldsTab
+from ui.leaderboard_tab import LeaderboardTab
 from ui.models_panel import ModelsPanel
 from ui.i18n import gradio_translations
 
@@ -25,6 +29,7 @@ class ArenaApp:
     i18n: gr.I18n
     pool: ModelPool
     exports: ExportFolder
+    battles: BattleArena
 
     def close(self) -> None:
         self.blocks.close()
@@ -57,4 +62,14 @@ def build_app(pool: ModelPool, forced_language: str = "auto") -> ArenaApp:
             with gr.Tab(i18n("ar_tab_benchmark"), id="benchmark"):
                 gr.Markdown(i18n("bench_intro"))
                 BenchmarkTab(*shared).build()
-    return ArenaApp(blocks, i18n, pool, exports)
+            store = VotesStore(pool.config.app.votes_db_path())
+            battles = BattleArena(pool, store)
+            with gr.Tab(i18n("ar_tab_battle"), id="battle"):
+                BattleTab(*shared, arena=battles).build()
+            with gr.Tab(i18n("ar_tab_leaderboard"), id="leaderboard") as leaderboard_tab:
+                leaderboard = LeaderboardTab(*shared, store=store)
+                leaderboard.build()
+            # Ratings are recomputed on each visit: new votes show without pressing Refresh.
+            leaderboard_tab.select(leaderboard.leaderboard, inputs=leaderboard.filters(),
+                                   outputs=leaderboard.outputs(), api_visibility="private")
+    return ArenaApp(blocks, i18n, pool, exports, battles)

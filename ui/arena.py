@@ -8,7 +8,7 @@ import gradio as gr
 
 from backends.contracts.results import ModelResult, Status
 from backends.contracts.schema import SAMPLES
-from core.arena_run import ArenaRun
+from core.arena_run import ARENA_TASKS, ArenaRun
 from core.arena_session import ArenaSession
 from core.metrics import char_diff
 from ui import charts
@@ -18,8 +18,6 @@ from ui.document_picker import DocumentPicker, read_pages
 from ui.i18n import text
 from ui.overlay import draw_boxes
 from ui.tab import UI_UPDATE_INTERVAL_S, Tab
-
-ARENA_TASKS = ("ocr", "layout")  # what one image and no question can ask of every model
 
 
 class ArenaTab(Tab):

@@ -88,10 +88,29 @@ class AppSettings(BaseModel):
     benchmark_history: str = "runs/benchmarks/history.sqlite"
     # Dataset folders the Benchmark tab offers besides the bundled samples (e.g. your own labelled scans).
     benchmark_datasets: list[str] = []
+    # Blind battles: the dataset folders "random document" draws from (unset: the bundled samples), the models
+    # that may be drawn (unset: every model), where votes are kept, and each reviewer's votes per hour.
+    battle_documents: list[str] = []
+    battle_models: list[str] = []
+    votes_db: str = "runs/battles/votes.sqlite"
+    battle_votes_per_hour: int = Field(default=120, ge=1)
 
     def benchmark_history_path(self) -> Path:
-        path = Path(self.benchmark_history).expanduser()
-        return path if path.is_absolute() else PROJECT_ROOT / path
+        return project_path(self.benchmark_history)
+
+    def votes_db_path(self) -> Path:
+        return project_path(self.votes_db)
+
+    def battle_document_folders(self) -> list[Path]:
+        if self.battle_documents:
+            return [project_path(folder) for folder in self.battle_documents]
+        return [folder for folder in sorted(SAMPLES.iterdir()) if (folder / "manifest.csv").is_file()]
+
+
+def project_path(path: str) -> Path:
+    """A path from config.yaml: relative ones are under the project folder."""
+    expanded = Path(path).expanduser()
+    return expanded if expanded.is_absolute() else PROJECT_ROOT / expanded
 
 
 class FieldSpec(BaseModel):
@@ -150,9 +169,10 @@ class ArenaConfig(BaseModel):
 
     @model_validator(mode="after")
     def _defaults_exist(self) -> "ArenaConfig":
-        unknown = [k for k in self.app.default_models if k not in self.keys()]
-        if unknown:
-            raise ValueError(f"app.default_models names unknown models: {', '.join(unknown)}")
+        for field in ("default_models", "battle_models"):
+            unknown = [k for k in getattr(self.app, field) if k not in self.keys()]
+            if unknown:
+                raise ValueError(f"app.{field} names unknown models: {', '.join(unknown)}")
         return self
 
     # key -> entry, built on first lookup: the pool looks a model up on every request.

@@ -32,7 +32,6 @@ This is a measurement script, not a test: it passes or fails nothing and always 
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
 import sys
 import tempfile
@@ -40,6 +39,7 @@ import time
 from pathlib import Path
 
 from backends.contracts.schema import PROJECT_ROOT
+from testkit.servers import free_port
 
 DEFAULT_IMAGE = "en_printed_pages/images/tesseract_phototest.tif"
 # samples/ is the repo's copy; the shared dataset folder is the fallback when samples/ is not there yet.
@@ -73,13 +73,6 @@ def resolve_image(arg: str | None) -> Path:
         if (root / DEFAULT_IMAGE).is_file():
             return root / DEFAULT_IMAGE
     raise SystemExit(f"{DEFAULT_IMAGE} not found under {', '.join(map(str, IMAGE_ROOTS))}; pass --image")
-
-
-def free_port() -> int:
-    # Bind port 0 and let the OS choose; a small race with other processes is acceptable for a benchmark.
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def percentile(values: list[float], q: float) -> float:

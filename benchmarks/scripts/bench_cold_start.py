@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,7 @@ import urllib.request
 from pathlib import Path
 
 from backends.contracts.schema import PROJECT_ROOT
+from testkit.servers import free_port
 
 TARGET_RATIO = 1.5
 POLL_INTERVAL_S = 0.05
@@ -56,12 +56,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3, help="starts of each app, alternating (default: 3)")
     parser.add_argument("--timeout", type=float, default=120.0, help="give up on one start after this many seconds")
     return parser.parse_args(argv)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def responds(url: str) -> bool:

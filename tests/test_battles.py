@@ -1,0 +1,128 @@
+"""Blind battles through the API with the CPU engines: anonymity before the vote, scripted votes that the
+leaderboard follows, and the guards (double votes, the hourly cap, votes before the end, outages)."""
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+
+import pytest
+from gradio_client import Client, handle_file
+from PIL import Image
+
+from backends.pool import ModelPool
+from core.battles.documents import uploaded_document
+from core.battles.session import BattleArena, BattleError
+from core.battles.votes import VotesStore
+from tests.conftest import PHOTOTEST, PHOTOTEST_GT, serving_app
+
+# The stronger model of each pair, as the scripted reviewer sees it.
+PREFERENCE = {"rapidocr": 3, "tesseract_eng": 2, "tesseract": 1}
+TRUTH = "\n".join(PHOTOTEST_GT.read_text(encoding="utf-8").splitlines()[:3])
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    """The first three lines of the phototest page: a real document that each engine reads in a blink."""
+    path = tmp_path_factory.mktemp("battle") / "three_lines.png"
+    with Image.open(PHOTOTEST) as image:
+        image.crop((0, 90, image.width, 190)).save(path)
+    return path
+
+
+def battle_config(config, tmp_path, models: list[str], **app):
+    settings = config.app.model_copy(update={"battle_models": models, "votes_db": str(tmp_path / "votes.sqlite"),
+                                             **app})
+    return config.model_copy(update={"app": settings})
+
+
+@contextmanager
+def battle_app(config):
+    with serving_app(config) as (app, url):
+        yield app, Client(url, verbose=False)
+
+
+def start(client, page) -> tuple[list, dict]:
+    outputs = client.predict(handle_file(str(page)), "1", "ocr", TRUTH, api_name="/battle_start")
+    return outputs, outputs[0]
+
+
+def test_thirty_scripted_battles_stay_blind_and_rank_the_models_as_voted(config, tmp_path, page):
+    names = {key: config.get(key).name for key in PREFERENCE}
+    with battle_app(battle_config(config, tmp_path, list(PREFERENCE))) as (app, client):
+        for _ in range(30):
+            outputs, info = start(client, page)
+            assert info["votable"] and info["has_truth"] and info["output_a"] and info["output_b"]
+            shown = json.dumps(outputs, ensure_ascii=False)
+            assert not [word for key, name in names.items() for word in (key, name) if word in shown]
+            battle = app.battles.get(info["battle_id"])
+            a, b = battle.models["a"], battle.models["b"]
+            reveal = client.predict(info["battle_id"], "a" if PREFERENCE[a] > PREFERENCE[b] else "b",
+                                    api_name="/battle_vote")
+            assert (reveal["model_a"], reveal["model_b"]) == (a, b)
+            assert reveal["latency_a"] > 0 and reveal["cer_a"] is not None and reveal["name_b"] == names[b]
+        board = client.predict("", "", "", "", "", True, api_name="/leaderboard")[0]
+    assert [m["key"] for m in board["models"]] == sorted(PREFERENCE, key=PREFERENCE.get, reverse=True)
+    assert sum(m["battles"] for m in board["models"]) == 60 and board["votes"] == 30
+    best = board["models"][0]
+    assert best["rank"] == 1 and best["ci_low"] <= best["rating"] <= best["ci_high"] and best["cer"] is not None
+    assert {"key", "rating", "ci_low", "ci_high", "rank", "battles", "win_rate", "cer"} <= set(best)
+
+
+def test_a_second_vote_and_votes_past_the_hourly_cap_are_refused(config, tmp_path, page):
+    limited = battle_config(config, tmp_path, ["tesseract", "tesseract_eng"], battle_votes_per_hour=2)
+    with battle_app(limited) as (_, client):
+        first = start(client, page)[1]["battle_id"]
+        client.predict(first, "tie", api_name="/battle_vote")
+        with pytest.raises(Exception, match="already has its vote"):
+            client.predict(first, "a", api_name="/battle_vote")
+        client.predict(start(client, page)[1]["battle_id"], "both_bad", api_name="/battle_vote")
+        with pytest.raises(Exception, match="limit of 2 votes per hour"):
+            client.predict(start(client, page)[1]["battle_id"], "b", api_name="/battle_vote")
+        with pytest.raises(Exception, match="A vote is one of"):
+            client.predict(start(client, page)[1]["battle_id"], "c", api_name="/battle_vote")
+
+
+def test_a_vote_before_both_outputs_are_in_is_refused(config, tmp_path, page):
+    store = VotesStore(tmp_path / "votes.sqlite")
+    pool = ModelPool(battle_config(config, tmp_path, ["tesseract", "rapidocr"]))
+    try:
+        arena = BattleArena(pool, store)
+        battle = arena.start(uploaded_document(str(page), "1", pool.config.app), "ocr")
+        with pytest.raises(BattleError, match="both outputs must finish"):
+            arena.vote(battle.battle_id, "a", "reviewer")
+        for _ in arena.run(battle):
+            pass
+        assert arena.vote(battle.battle_id, "a", "reviewer")["model_a"] == battle.models["a"]
+        assert store.votes()[0].output_a == battle.results["a"].text
+    finally:
+        pool.close()
+
+
+def test_a_side_that_times_out_is_an_outage_not_a_vote(config, tmp_path, page):
+    raw = config.model_dump()
+    slow = {**next(m for m in raw["models"] if m["key"] == "rapidocr"), "key": "rapidocr_hurried",
+            "timeout_s": 0.001}
+    raw["models"].append(slow)
+    from backends.config import parse_config
+
+    hurried = battle_config(parse_config(raw), tmp_path, ["tesseract", "rapidocr_hurried"])
+    with battle_app(hurried) as (app, client):
+        outputs, info = start(client, page)
+        assert not info["votable"] and "timeout" in (info["status_a"], info["status_b"])
+        assert "rapidocr" not in json.dumps(outputs, ensure_ascii=False)
+        with pytest.raises(Exception, match="outage"):
+            client.predict(info["battle_id"], "a", api_name="/battle_vote")
+        [outage] = app.battles.store.outages()
+        assert outage.model == "rapidocr_hurried" and outage.status == "timeout"
+
+
+def test_a_random_document_comes_from_the_battle_sets_with_its_ground_truth(config, tmp_path):
+    sets = battle_config(config, tmp_path, ["tesseract", "tesseract_eng"],
+                         battle_documents=["samples/en_printed_pages"])
+    with battle_app(sets) as (app, client):
+        info = client.predict(None, "1", "ocr", "", api_name="/battle_start")[0]
+        assert info["has_truth"] and info["votable"]
+        client.predict(info["battle_id"], "tie", api_name="/battle_vote")
+        [vote] = app.battles.store.votes()
+    assert vote.document_path.startswith("samples/en_printed_pages/images/") and vote.language == "en"
+    assert vote.cer_a is not None and vote.cer_b is not None and len(vote.document_hash) >= 64
