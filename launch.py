@@ -35,7 +35,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         target.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
         target.add_argument("--share", action="store_true", help="also open a public share link")
         target.add_argument("--auth", default=os.environ.get(AUTH_ENV),
-                            help=f"USER:PASSWORD required to open the app (or set {AUTH_ENV})")
+                            help=f"USER:PASSWORD required to open the app; several users: "
+                                 f"USER:PASSWORD,USER2:PASSWORD2 (or set {AUTH_ENV})")
         target.add_argument("--lang", choices=["auto", "en", "ru"], default=None,
                             help="UI language; auto follows the browser (default: config's app.language)")
     listing = commands.add_parser("list", help="list models: engine, weights, expected memory, status")

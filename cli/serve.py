@@ -11,13 +11,18 @@ from backends.contracts.schema import ArenaConfig
 AUTH_ENV = "ARENA_AUTH"
 
 
-def parse_auth(value: str | None) -> tuple[str, str] | None:
+def parse_auth(value: str | None) -> list[tuple[str, str]] | None:
+    """`USER:PASSWORD`, or several reviewers' `USER:PASSWORD,USER2:PASSWORD2`; no password can hold a comma."""
     if not value:
         return None
-    user, sep, password = value.partition(":")
-    if not sep or not user or not password:
-        raise SystemExit("--auth needs USER:PASSWORD, both non-empty.")
-    return user, password
+    users = []
+    for pair in value.split(","):
+        user, sep, password = pair.strip().partition(":")
+        if not sep or not user or not password:
+            raise SystemExit("--auth needs USER:PASSWORD (several users: USER:PASSWORD,USER2:PASSWORD2), "
+                             "each user and password non-empty.")
+        users.append((user, password))
+    return users
 
 
 def serve(config: ArenaConfig, args: argparse.Namespace) -> None:
