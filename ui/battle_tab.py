@@ -50,7 +50,7 @@ class BattleTab(Tab):
             self.vote_buttons = {choice: gr.Button(i18n(f"battle_vote_{choice}"), interactive=False,
                                                    elem_id=f"battle-vote-{choice}") for choice in VOTES}
         self.reveal = gr.Markdown(elem_id="battle-reveal")
-        with gr.Accordion(i18n("battle_diffs"), open=False):
+        with gr.Accordion(i18n("battle_diffs"), open=True):
             self.diffs = [gr.HighlightedText(label=i18n(key), combine_adjacent=True, show_legend=True,
                                              elem_id=f"battle-{key.replace('_', '-')}")
                           for key in ("battle_diff_ab", "battle_diff_a_truth", "battle_diff_b_truth")]

@@ -124,7 +124,8 @@ def _heatmap(board: Leaderboard):
     names = {m["key"]: m["name"] for m in board.models}
     rates = board.win_rates
     fig = go.Figure(go.Heatmap(z=rates.values, x=[names[k] for k in rates.columns], y=[names[k] for k in rates.index],
-                               zmin=0, zmax=1, colorscale="RdBu", text=rates.round(2).values, texttemplate="%{text}"))
+                               zmin=0, zmax=1, colorscale="RdBu", texttemplate="%{text}",
+                               text=[["" if pd.isna(v) else f"{v:.2f}" for v in row] for row in rates.values]))
     fig.update_layout(height=420, margin=dict(l=40, r=20, t=20, b=40), yaxis=dict(autorange="reversed"))
     return fig
 
