@@ -12,6 +12,7 @@ from core.exports import ExportFolder
 from ui.arena import ArenaTab
 from ui.battle_tab import BattleTab
 from ui.benchmark_tab import BenchmarkTab
+from ui.chat_side_by_side import SideBySideChat
 from ui.chat_tab import ChatTab
 from ui.fields_tab import FieldsTab
 from ui.leaderboard_tab import LeaderboardTab
@@ -46,6 +47,7 @@ def build_app(pool: ModelPool, forced_language: str = "auto") -> ArenaApp:
     i18n = gr.I18n(**gradio_translations(forced_language))
     exports = ExportFolder()
     shared = (pool, forced_language, i18n, exports)
+    store = VotesStore(pool.config.app.votes_db_path())  # battle votes and chat answers' ratings
     with gr.Blocks(title="OCR & VLM Arena") as blocks:
         gr.Markdown(i18n("ar_title"))
         gr.Markdown(i18n("ar_intro"))
@@ -56,13 +58,15 @@ def build_app(pool: ModelPool, forced_language: str = "auto") -> ArenaApp:
                 ModelsPanel(*shared).build()
             with gr.Tab(i18n("ar_tab_chat"), id="chat"):
                 ChatTab(*shared).build(arena.picker.document, arena.picker.page)
+                with gr.Accordion(i18n("chat_sbs"), open=True):
+                    gr.Markdown(i18n("chat_sbs_intro"))
+                    SideBySideChat(*shared, store=store).build()
             with gr.Tab(i18n("ar_tab_fields"), id="fields"):
                 gr.Markdown(i18n("fields_intro"))
                 FieldsTab(*shared).build()
             with gr.Tab(i18n("ar_tab_benchmark"), id="benchmark"):
                 gr.Markdown(i18n("bench_intro"))
                 BenchmarkTab(*shared).build()
-            store = VotesStore(pool.config.app.votes_db_path())
             battles = BattleArena(pool, store)
             with gr.Tab(i18n("ar_tab_battle"), id="battle"):
                 BattleTab(*shared, arena=battles).build()

@@ -18,7 +18,7 @@ from core.documents import DocumentError
 from core.metrics import char_diff
 from ui.document_picker import DocumentPicker
 from ui.i18n import text
-from ui.tab import UI_UPDATE_INTERVAL_S, Tab
+from ui.tab import UI_UPDATE_INTERVAL_S, Tab, reviewer_of
 
 
 class BattleTab(Tab):
@@ -147,16 +147,6 @@ class BattleTab(Tab):
             return self.battles.vote(battle_id or "", choice, reviewer)
         except BattleError as exc:
             raise gr.Error(battle_message(exc, lang)) from None
-
-
-def reviewer_of(request: gr.Request | None, browser_id: str | None) -> str:
-    """The --auth user name; else this browser's own anonymous id; else (API clients) the session's."""
-    if request is not None and getattr(request, "username", None):
-        return str(request.username)
-    if browser_id:
-        return f"anon-{browser_id}"
-    session = getattr(request, "session_hash", None) if request is not None else None
-    return f"anon-{session or uuid.uuid4().hex[:12]}"
 
 
 def battle_message(error: BattleError, lang: str) -> str:

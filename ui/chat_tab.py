@@ -94,7 +94,10 @@ class ChatTab(Tab):
             retry = gr.Button(i18n("chat_retry"), size="sm", elem_id="chat-retry")
             clear = gr.Button(i18n("chat_clear"), size="sm", elem_id="chat-clear")
 
-        self.model.change(self.on_model, inputs=[self.model], outputs=[self.capability, self.ocr_button],
+        self.threads = gr.State({})  # model key -> its own conversation, kept while another model is shown
+        self.current = gr.State(first)
+        self.model.change(self.switch_model, inputs=[self.model, self.chatbot, self.threads, self.current],
+                          outputs=[self.chatbot, self.threads, self.current, self.capability, self.ocr_button],
                           api_visibility="private")
         limit = dict(concurrency_limit=self.config.app.concurrency_limit, concurrency_id="arena")
         self.message.submit(self.chat, inputs=[self.message, self.chatbot, self.model, self.page],
@@ -123,6 +126,20 @@ class ChatTab(Tab):
     def on_model(self, key: str, request: gr.Request = None):
         lang = self.language(request)
         return self.describe(key, lang), gr.update(visible="chat" not in self.config.get(key).tasks)
+
+    def switch_model(self, key: str, chatbot: list[dict] | None, threads: dict | None, current: str | None,
+                     request: gr.Request = None):
+        """Each model keeps its own conversation: the one on screen stays with the model it belongs to, and the
+        chosen model's own comes back (a new one starts on the same document)."""
+        threads = dict(threads or {})
+        if current:
+            threads[current] = list(chatbot or [])
+        restored = threads.get(key)
+        if restored is None:
+            document = document_of(chatbot or [])
+            restored = [{"role": "user", "content": {"path": document}}] if document else []
+        capability, ocr_button = self.on_model(key, request)
+        return restored, threads, key, capability, ocr_button
 
     # ----- events -----
     def carry_over(self, document: str | None, page: str | None, history: list[dict] | None,
@@ -181,8 +198,11 @@ class ChatTab(Tab):
             raise gr.Error(text(lang, "err_no_models"))
         if "chat" not in entry.tasks:
             raise gr.Error(text(lang, "chat_cannot").format(name=entry.name, tasks=", ".join(entry.tasks)))
+        earlier = question_answer_pairs(history)
+        if len(earlier) >= self.config.app.chat_max_turns:
+            raise gr.Error(text(lang, "chat_sbs_capped").format(turns=self.config.app.chat_max_turns))
         image = self._image(history, page, lang)
-        request = PageRequest(image, task="chat", prompt=question, history=question_answer_pairs(history))
+        request = PageRequest(image, task="chat", prompt=question, history=earlier)
         history = [*history, {"role": "user", "content": question}]
         yield [*history, {"role": "assistant", "content": "…"}], None
         last_yield, answer = time.perf_counter(), ""

@@ -250,6 +250,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_outages": "outages",
         "col_reviewer": "reviewer",
         "col_votes": "votes",
+        "chat_sbs": "Side by side: one question, several models",
+        "chat_sbs_intro": "Each model keeps its own conversation about this document and sees only its own earlier "
+                          "answers. Models that cannot chat read the page instead, marked OCR.",
+        "chat_sbs_models": "Models (up to {count})",
+        "chat_sbs_question": "Question",
+        "chat_sbs_ask": "Ask them all",
+        "chat_sbs_export": "Transcripts (Markdown and JSON)",
+        "chat_sbs_done": "Every column has its answer.",
+        "chat_sbs_too_many": "Tick at most {count} models for a side-by-side question.",
+        "chat_sbs_capped": "This conversation holds its {turns} turns (app.chat_max_turns): clear it or export it "
+                           "to go on.",
+        "chat_sbs_nothing_to_rate": "There is no answer to rate yet in this column.",
     },
     "ru": {
         "ar_title": "# Арена OCR и VLM",
@@ -494,6 +506,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_outages": "сбои",
         "col_reviewer": "рецензент",
         "col_votes": "голоса",
+        "chat_sbs": "Бок о бок: один вопрос нескольким моделям",
+        "chat_sbs_intro": "У каждой модели свой диалог об этом документе, и она видит только свои прежние ответы. "
+                          "Модели, которые не умеют вести диалог, вместо ответа читают страницу (помечено OCR).",
+        "chat_sbs_models": "Модели (не больше {count})",
+        "chat_sbs_question": "Вопрос",
+        "chat_sbs_ask": "Спросить всех",
+        "chat_sbs_export": "Расшифровки (Markdown и JSON)",
+        "chat_sbs_done": "Во всех столбцах есть ответ.",
+        "chat_sbs_too_many": "Для вопроса бок о бок отметьте не больше {count} моделей.",
+        "chat_sbs_capped": "В этом диалоге уже {turns} ходов (app.chat_max_turns): очистите или выгрузите его, чтобы "
+                           "продолжить.",
+        "chat_sbs_nothing_to_rate": "В этом столбце ещё нет ответа для оценки.",
     },
 }
 

@@ -1,6 +1,8 @@
 """What every tab shares: the pool it runs models through, its language, and how often streams re-render."""
 from __future__ import annotations
 
+import uuid
+
 import gradio as gr
 
 from backends.pool import ModelPool
@@ -30,3 +32,13 @@ class Tab:
     def selected_models(self, models: list[str] | None) -> list[str]:
         """The ticked keys this config knows, in the order ticked."""
         return [k for k in (models or []) if self.config.find(k) is not None]
+
+
+def reviewer_of(request: gr.Request | None, browser_id: str | None) -> str:
+    """The --auth user name; else this browser's own anonymous id; else (API clients) the session's."""
+    if request is not None and getattr(request, "username", None):
+        return str(request.username)
+    if browser_id:
+        return f"anon-{browser_id}"
+    session = getattr(request, "session_hash", None) if request is not None else None
+    return f"anon-{session or uuid.uuid4().hex[:12]}"

@@ -94,6 +94,9 @@ class AppSettings(BaseModel):
     battle_models: list[str] = []
     votes_db: str = "runs/battles/votes.sqlite"
     battle_votes_per_hour: int = Field(default=120, ge=1)
+    # Chat: how many models answer one question side by side, and the turns each conversation may hold.
+    chat_max_side_by_side: int = Field(default=4, ge=1, le=8)
+    chat_max_turns: int = Field(default=20, ge=1)
 
     def benchmark_history_path(self) -> Path:
         return project_path(self.benchmark_history)

@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import asdict, replace
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import NamedTuple
 
@@ -33,6 +33,9 @@ CREATE INDEX IF NOT EXISTS votes_reviewer_time ON votes (reviewer, time);
 CREATE TABLE IF NOT EXISTS outages (
     battle_id TEXT NOT NULL, time TEXT NOT NULL, model TEXT NOT NULL,
     status TEXT NOT NULL CHECK (status IN {OUTAGE_STATUSES}), message TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS answer_ratings (
+    time TEXT NOT NULL, reviewer TEXT NOT NULL, model TEXT NOT NULL, document_hash TEXT NOT NULL,
+    question TEXT NOT NULL, answer TEXT NOT NULL, rating INTEGER NOT NULL CHECK (rating IN (-1, 1)));
 """
 
 
@@ -86,6 +89,19 @@ class VotesStore:
             if "UNIQUE" not in str(error):
                 raise
             raise DuplicateVote(f"battle {vote.battle_id!r} already has a vote; a battle takes one vote") from None
+
+    def add_answer_rating(self, reviewer: str, model: str, document_hash: str, question: str, answer: str,
+                          rating: int) -> None:
+        """A chat answer's thumbs up (+1) or down (-1)."""
+        with self._write() as db:
+            db.execute("INSERT INTO answer_ratings VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (utc_time(datetime.now(timezone.utc)), reviewer, model, document_hash, question, answer,
+                        rating))
+
+    def answer_ratings(self, model: str | None = None) -> list[tuple]:
+        """(time, reviewer, model, document_hash, question, answer, rating) rows, oldest first."""
+        where, params = (" WHERE model = ?", (model,)) if model else ("", ())
+        return self._read(f"SELECT * FROM answer_ratings{where} ORDER BY time, rowid", params)
 
     def add_outage(self, outage: Outage) -> None:
         if outage.status not in OUTAGE_STATUSES:

@@ -1,0 +1,222 @@
+"""Chat side by side: one question to several models about the same document, each answering in its own column
+and continuing its own conversation; retry and rating per column; transcripts of every conversation."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import gradio as gr
+
+from core.battles.documents import file_hash
+from core.chat.conversations import OCR_READING, Conversations, Turn, conversations_from_json, conversations_to_json
+from core.chat.pages import PageCache
+from core.chat.side_by_side import Round, ask
+from core.chat.transcripts import transcript_json, transcript_markdown
+from core.documents import DocumentError
+from core.exports import write_json
+from ui.document_picker import DocumentPicker
+from ui.i18n import text
+from ui.tab import UI_UPDATE_INTERVAL_S, Tab, reviewer_of
+
+
+class SideBySideChat(Tab):
+    def __init__(self, *args, store, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.store = store
+        self.pages = PageCache(self.config.app)
+        self.slots = self.config.app.chat_max_side_by_side
+
+    # ----- layout -----
+    def build(self) -> None:
+        i18n = self.i18n
+        with gr.Row():
+            self.picker = DocumentPicker(self.config.app, i18n, "chat-sbs", self.language)
+            with gr.Column(scale=1, min_width=320):
+                self.models = gr.CheckboxGroup(choices=self.model_choices(), value=[], elem_id="chat-sbs-models",
+                                               label=i18n("chat_sbs_models").format(count=self.slots))
+                self.question = gr.Textbox(label=i18n("chat_sbs_question"), lines=2, elem_id="chat-sbs-question")
+                with gr.Row():
+                    self.ask_button = gr.Button(i18n("chat_sbs_ask"), variant="primary", elem_id="chat-sbs-ask")
+                    self.export_button = gr.Button(i18n("chat_sbs_export"), elem_id="chat-sbs-export")
+                self.status = gr.Markdown(elem_id="chat-sbs-status")
+        with gr.Row(equal_height=False):
+            self.columns = [self._column(i) for i in range(self.slots)]
+        self.files = gr.File(label=i18n("chat_sbs_export"), file_count="multiple", interactive=False,
+                             elem_id="chat-sbs-files")
+        self.state = gr.JSON(value={}, visible=False)  # the conversations: {model key: [turns]}
+        self._wire()
+
+    def _column(self, slot: int) -> dict:
+        i18n = self.i18n
+        with gr.Column(visible=False, min_width=280, elem_id=f"chat-sbs-col-{slot}") as column:
+            header = gr.Markdown(elem_id=f"chat-sbs-header-{slot}")
+            chat = gr.Chatbot(height=420, buttons=["copy"], show_label=False, elem_id=f"chat-sbs-chat-{slot}")
+            metrics = gr.Markdown(elem_id=f"chat-sbs-metrics-{slot}")
+            with gr.Row():
+                retry = gr.Button(i18n("chat_retry"), size="sm", elem_id=f"chat-sbs-retry-{slot}")
+                up = gr.Button("👍", size="sm", elem_id=f"chat-sbs-up-{slot}")
+                down = gr.Button("👎", size="sm", elem_id=f"chat-sbs-down-{slot}")
+        return {"column": column, "header": header, "chat": chat, "metrics": metrics, "retry": retry, "up": up,
+                "down": down}
+
+    def _views(self) -> list:
+        return [c[name] for c in self.columns for name in ("header", "chat", "metrics")]
+
+    def _wire(self) -> None:
+        limit = dict(concurrency_limit=self.config.app.concurrency_limit, concurrency_id="arena")
+        inputs = [self.picker.document, self.picker.page, self.question, self.models, self.state]
+        outputs = [self.state, self.status, *self._views(), self.question]
+        self.ask_button.click(self.chat_side_by_side, inputs=inputs, outputs=outputs, api_name="chat_side_by_side",
+                              **limit)
+        self.question.submit(self.chat_side_by_side, inputs=inputs, outputs=outputs, api_visibility="private",
+                             **limit)
+        self.models.change(self.show_columns, inputs=[self.models, self.state],
+                           outputs=[c["column"] for c in self.columns] + self._views(), api_visibility="private")
+        for slot, column in enumerate(self.columns):
+            column["retry"].click(self._retrier(slot), inputs=inputs[:2] + inputs[3:], outputs=outputs,
+                                  api_visibility="private", **limit)
+            for button, rating in ((column["up"], 1), (column["down"], -1)):
+                button.click(self._rater(slot, rating), inputs=[self.picker.document, self.models, self.state],
+                             outputs=[self.state, *self._views()], api_visibility="private")
+        self.export_button.click(self.export, inputs=[self.picker.document, self.picker.page, self.state],
+                                 outputs=[self.files], api_visibility="private")
+        self.picker.document.change(lambda: {}, outputs=[self.state], api_visibility="private")
+
+    # ----- asking -----
+    def chat_side_by_side(self, document: str | None, page: str | None, question: str | None,
+                          models: list[str] | None, conversations: dict | None, request: gr.Request = None):
+        """Ask every chosen model the question about the document, concurrently; each continues its own
+        conversation. The first output is the updated conversations: {model key: [turns]}, each turn with its
+        question, answer, status, first_token_s, latency_s, tokens_per_s and rating."""
+        lang = self.language(request)
+        keys = self._chosen(models, lang)
+        if not (question or "").strip():
+            raise gr.Error(text(lang, "chat_err_no_question"))
+        yield from self._run(document, page, question.strip(), keys, keys, conversations, lang)
+
+    def _run(self, document, page, question: str, asked: list[str], shown: list[str], conversations, lang: str):
+        if not document:
+            raise gr.Error(text(lang, "chat_err_no_document"))
+        try:
+            image, encoded = self.pages.page(document, page)
+            state = conversations_from_json(conversations)
+        except (DocumentError, ValueError) as exc:
+            raise gr.Error(str(exc)) from None
+        last, current = 0.0, None
+        for current in ask(self.pool, image, encoded, question, asked, state, self.config.app.chat_max_turns):
+            if time.perf_counter() - last >= UI_UPDATE_INTERVAL_S:  # tokens are batched per screen update
+                last = time.perf_counter()
+                yield self._render(state, shown, current, lang, done=False)
+        capped = current.capped if current is not None else []
+        yield self._render(state, shown, Round(question, [], capped) if capped else None, lang, done=True)
+
+    def _retrier(self, slot: int):
+        def retry(document, page, models, conversations, request: gr.Request = None):
+            """Ask this column's model its last question again (the earlier answer is dropped)."""
+            lang = self.language(request)
+            keys = self._chosen(models, lang)
+            state = conversations_from_json(conversations)
+            if slot >= len(keys) or not state.get(keys[slot]):
+                raise gr.Error(text(lang, "chat_err_nothing_to_retry"))
+            question = state[keys[slot]].pop().question
+            yield from self._run(document, page, question, [keys[slot]], keys, conversations_to_json(state), lang)
+        return retry
+
+    def _chosen(self, models: list[str] | None, lang: str) -> list[str]:
+        keys = self.selected_models(models)
+        if not keys:
+            raise gr.Error(text(lang, "err_no_models"))
+        if len(keys) > self.slots:
+            raise gr.Error(text(lang, "chat_sbs_too_many").format(count=self.slots))
+        return keys
+
+    # ----- showing -----
+    def show_columns(self, models: list[str] | None, conversations: dict | None, request: gr.Request = None):
+        keys = self.selected_models(models)[: self.slots]
+        state = conversations_from_json(conversations) if isinstance(conversations, dict) else {}
+        visible = [gr.update(visible=slot < len(keys)) for slot in range(self.slots)]
+        return visible + self._render(state, keys, None, self.language(request), done=True)[2:-1]
+
+    def _render(self, state: Conversations, keys: list[str], current: Round | None, lang: str, done: bool) -> list:
+        views = []
+        for slot in range(self.slots):
+            if slot >= len(keys):
+                views += ["", [], ""]
+                continue
+            key = keys[slot]
+            turns = state.get(key, [])
+            messages = _messages(turns, lang)
+            if current is not None and key in current.keys and not _answered(turns, current.question):
+                messages += [{"role": "user", "content": current.question},
+                             {"role": "assistant", "content": current.live.get(key) or "…"}]
+            capped = current is not None and key in current.capped
+            note = text(lang, "chat_sbs_capped").format(turns=self.config.app.chat_max_turns) if capped else ""
+            views += [f"### {self.config.get(key).name}", messages, note or _metrics(turns, lang)]
+        status = text(lang, "chat_sbs_done") if done else "…"
+        return [conversations_to_json(state), status, *views, "" if done else gr.skip()]
+
+    # ----- rating and transcripts -----
+    def _rater(self, slot: int, rating: int):
+        def rate(document, models, conversations, request: gr.Request = None):
+            lang = self.language(request)
+            keys = self.selected_models(models)
+            state = conversations_from_json(conversations)
+            turns = state.get(keys[slot], []) if slot < len(keys) else []
+            if not turns or not document:
+                raise gr.Error(text(lang, "chat_sbs_nothing_to_rate"))
+            turn = turns[-1]
+            turn.rating = rating
+            self.store.add_answer_rating(reviewer_of(request, None), keys[slot], file_hash(Path(document)),
+                                         turn.question, turn.answer, rating)
+            return [conversations_to_json(state), *self._render(state, keys, None, lang, True)[2:-1]]
+        return rate
+
+    def export(self, document: str | None, page: str | None, conversations: dict | None):
+        state = conversations_from_json(conversations)
+        if not state:
+            return None
+        names = {key: self.config.get(key).name for key in state if self.config.find(key)}
+        name = document.rsplit("/", 1)[-1] if document else "—"
+        folder = self.exports.folder_for(f"chat-{time.strftime('%Y%m%d-%H%M%S')}")
+        folder.mkdir(parents=True, exist_ok=True)
+        files = []
+        for label, chosen in [("session", state)] + [(key, {key: turns}) for key, turns in state.items()]:
+            (folder / f"chat-{label}.md").write_text(transcript_markdown(name, page or "1", chosen, names),
+                                                     encoding="utf-8")
+            write_json(folder / f"chat-{label}.json", transcript_json(name, page or "1", chosen, names))
+            files += [str(folder / f"chat-{label}.md"), str(folder / f"chat-{label}.json")]
+        return files
+
+
+def _answered(turns: list[Turn], question: str) -> bool:
+    return bool(turns) and turns[-1].question == question
+
+
+def _messages(turns: list[Turn], lang: str) -> list[dict]:
+    messages = []
+    for turn in turns:
+        messages.append({"role": "user", "content": turn.question})
+        if turn.status == "ok":
+            messages.append({"role": "assistant", "content": turn.answer})
+        elif turn.status == OCR_READING:
+            messages.append({"role": "assistant", "content": turn.answer, "metadata": {"title": "OCR"}})
+        else:
+            messages.append({"role": "assistant", "content": turn.message or turn.answer,
+                             "metadata": {"title": f"⚠ {text(lang, f'st_{turn.status}')}"}})
+    return messages
+
+
+def _metrics(turns: list[Turn], lang: str) -> str:
+    if not turns:
+        return ""
+    turn = turns[-1]
+    parts = []
+    if turn.first_token_s is not None:
+        parts.append(f"{text(lang, 'm_first_token')} {turn.first_token_s:.2f} s")
+    if turn.latency_s is not None:
+        parts.append(f"{text(lang, 'm_latency')} {turn.latency_s:.2f} s")
+    if turn.tokens_per_s:
+        parts.append(f"{turn.tokens_per_s:.1f} {text(lang, 'm_tokens_s')}")
+    if turn.rating:
+        parts.append("👍" if turn.rating > 0 else "👎")
+    return " · ".join(parts)
