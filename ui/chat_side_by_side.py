@@ -8,7 +8,8 @@ from pathlib import Path
 import gradio as gr
 
 from core.battles.documents import file_hash
-from core.chat.conversations import OCR_READING, Conversations, Turn, conversations_from_json, conversations_to_json
+from core.chat.conversations import (OCR_READING, Conversations, Turn, conversations_from_json,
+                                     conversations_to_json, speed_parts)
 from core.chat.pages import PageCache
 from core.chat.side_by_side import Round, ask
 from core.chat.transcripts import transcript_json, transcript_markdown
@@ -209,14 +210,7 @@ def _messages(turns: list[Turn], lang: str) -> list[dict]:
 def _metrics(turns: list[Turn], lang: str) -> str:
     if not turns:
         return ""
-    turn = turns[-1]
-    parts = []
-    if turn.first_token_s is not None:
-        parts.append(f"{text(lang, 'm_first_token')} {turn.first_token_s:.2f} s")
-    if turn.latency_s is not None:
-        parts.append(f"{text(lang, 'm_latency')} {turn.latency_s:.2f} s")
-    if turn.tokens_per_s:
-        parts.append(f"{turn.tokens_per_s:.1f} {text(lang, 'm_tokens_s')}")
-    if turn.rating:
-        parts.append("👍" if turn.rating > 0 else "👎")
-    return " · ".join(parts)
+    labels = {"first_token": text(lang, "m_first_token"), "latency": text(lang, "m_latency"),
+              "tokens_s": text(lang, "m_tokens_s")}
+    rating = {1: ["👍"], -1: ["👎"]}.get(turns[-1].rating or 0, [])
+    return " · ".join(speed_parts(turns[-1], labels) + rating)

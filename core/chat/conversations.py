@@ -41,6 +41,21 @@ class Turn:
 Conversations = dict[str, list[Turn]]  # model key -> its turns, oldest first
 
 
+ENGLISH_LABELS = {"first_token": "first token", "latency": "latency", "tokens_s": "tokens/s"}
+
+
+def speed_parts(turn: Turn, labels: dict[str, str] = ENGLISH_LABELS) -> list[str]:
+    """The turn's speed figures as short phrases ("latency 1.30 s"), in the words of `labels`."""
+    parts = []
+    if turn.first_token_s is not None:
+        parts.append(f"{labels['first_token']} {turn.first_token_s:.2f} s")
+    if turn.latency_s is not None:
+        parts.append(f"{labels['latency']} {turn.latency_s:.2f} s")
+    if turn.tokens_per_s:
+        parts.append(f"{turn.tokens_per_s:.1f} {labels['tokens_s']}")
+    return parts
+
+
 def history(turns: list[Turn]) -> tuple[tuple[str, str], ...]:
     """What the model is shown of its conversation: its own answered turns, as (question, answer)."""
     return tuple((t.question, t.answer) for t in turns if t.status == "ok")

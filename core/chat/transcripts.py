@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from core.chat.conversations import OCR_READING, Conversations, conversations_to_json
+from core.chat.conversations import OCR_READING, Conversations, conversations_to_json, speed_parts
 
 
 def transcript_json(document: str, page: str, conversations: Conversations, names: dict[str, str]) -> dict:
@@ -26,15 +26,7 @@ def transcript_markdown(document: str, page: str, conversations: Conversations, 
 
 
 def _metrics(turn) -> str:
-    parts = []
-    if turn.first_token_s is not None:
-        parts.append(f"first token {turn.first_token_s:.2f} s")
-    if turn.latency_s is not None:
-        parts.append(f"latency {turn.latency_s:.2f} s")
-    if turn.tokens_per_s:
-        parts.append(f"{turn.tokens_per_s:.1f} tokens/s")
-    if turn.rating:
-        parts.append("rated 👍" if turn.rating > 0 else "rated 👎")
+    parts = speed_parts(turn) + (["rated 👍" if turn.rating > 0 else "rated 👎"] if turn.rating else [])
     return f"<small>{' · '.join(parts)}</small>" if parts else ""
 
 
