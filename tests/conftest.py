@@ -24,6 +24,12 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
 PHOTOTEST = SAMPLES / "en_printed_pages" / "images" / "tesseract_phototest.tif"
 PHOTOTEST_GT = SAMPLES / "en_printed_pages" / "gt" / "tesseract_phototest.gt.txt"
+# The browser tests' Chromium (Debian's), its flags for a headless box, and where their screenshots go.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = Path(os.environ.get("ARENA_SCREENSHOT_DIR", ROOT / "tests" / "artifacts"))
+TIMEOUT_MS = 60_000
 
 
 @pytest.fixture(scope="session")
@@ -79,3 +85,13 @@ def tiny_hf_cache(tmp_path_factory):
     built = tmp_path_factory.mktemp("tiny_models")
     return {repo: install_in_hf_cache(cache, repo, build_tiny_model(family, built / family))
             for family, repos in FAMILY_REPOS.items() for repo in repos if repo not in NOT_INSTALLED}
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed: run scripts/setup.sh dev")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p

@@ -3,15 +3,12 @@ Playwright) on the app launched as a user starts it: nothing names a model befor
 it, and the leaderboard counts each reviewer's vote under their login."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
 from backends.config import load_config
-from tests.conftest import ROOT
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, SCREENSHOTS, TIMEOUT_MS
 from tests.test_battle_crash import MODELS, battle_config_file, three_lines
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, TIMEOUT_MS
 from testkit.servers import launched_app
 
 pytestmark = pytest.mark.slow
@@ -19,16 +16,6 @@ pytestmark = pytest.mark.slow
 USERS = {"alice": "alice-pw-1", "bob": "bob-pw-2"}
 VOTE_OF = {"alice": "A is better", "bob": "Tie"}
 VOTE_BUTTONS = ("a", "b", "tie", "both_bad")
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed: run scripts/setup.sh dev")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        yield p
 
 
 def open_page(playwright, tmp_path, user: str):

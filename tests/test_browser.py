@@ -1,30 +1,13 @@
 """A real browser (Debian's Chromium, driven by Playwright) uses the arena as a person would."""
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PHOTOTEST, ROOT, SAMPLES
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PHOTOTEST, SAMPLES, SCREENSHOTS, TIMEOUT_MS
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOTS = Path(os.environ.get("ARENA_SCREENSHOT_DIR", ROOT / "tests" / "artifacts"))
-TIMEOUT_MS = 60_000
 LICENCE = SAMPLES / "ru_licences" / "images" / "licence_01.png"
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed: run scripts/setup.sh dev")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        yield p
 
 
 def open_page(playwright, tmp_path, locale: str):
