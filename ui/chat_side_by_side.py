@@ -34,7 +34,7 @@ class SideBySideChat(Tab):
             self.picker = DocumentPicker(self.config.app, i18n, "chat-sbs", self.language)
             with gr.Column(scale=1, min_width=320):
                 self.models = gr.CheckboxGroup(choices=self.model_choices(), value=[], elem_id="chat-sbs-models",
-                                               label=i18n("chat_sbs_models").format(count=self.slots))
+                                               label=i18n("chat_sbs_models"), info=f"≤ {self.slots}")
                 self.question = gr.Textbox(label=i18n("chat_sbs_question"), lines=2, elem_id="chat-sbs-question")
                 with gr.Row():
                     self.ask_button = gr.Button(i18n("chat_sbs_ask"), variant="primary", elem_id="chat-sbs-ask")
@@ -55,8 +55,8 @@ class SideBySideChat(Tab):
             metrics = gr.Markdown(elem_id=f"chat-sbs-metrics-{slot}")
             with gr.Row():
                 retry = gr.Button(i18n("chat_retry"), size="sm", elem_id=f"chat-sbs-retry-{slot}")
-                up = gr.Button("👍", size="sm", elem_id=f"chat-sbs-up-{slot}")
-                down = gr.Button("👎", size="sm", elem_id=f"chat-sbs-down-{slot}")
+                up = gr.Button(i18n("chat_sbs_good"), size="sm", elem_id=f"chat-sbs-up-{slot}")
+                down = gr.Button(i18n("chat_sbs_poor"), size="sm", elem_id=f"chat-sbs-down-{slot}")
         return {"column": column, "header": header, "chat": chat, "metrics": metrics, "retry": retry, "up": up,
                 "down": down}
 
@@ -212,5 +212,6 @@ def _metrics(turns: list[Turn], lang: str) -> str:
         return ""
     labels = {"first_token": text(lang, "m_first_token"), "latency": text(lang, "m_latency"),
               "tokens_s": text(lang, "m_tokens_s")}
-    rating = {1: ["👍"], -1: ["👎"]}.get(turns[-1].rating or 0, [])
+    # Symbols DejaVu has, so they show on a bare Linux box too (colour emoji often do not).
+    rating = {1: ["✓"], -1: ["✗"]}.get(turns[-1].rating or 0, [])
     return " · ".join(speed_parts(turns[-1], labels) + rating)

@@ -253,7 +253,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "chat_sbs": "Side by side: one question, several models",
         "chat_sbs_intro": "Each model keeps its own conversation about this document and sees only its own earlier "
                           "answers. Models that cannot chat read the page instead, marked OCR.",
-        "chat_sbs_models": "Models (up to {count})",
+        "chat_sbs_models": "Models side by side",
+        "chat_sbs_good": "✓ Good answer",
+        "chat_sbs_poor": "✗ Poor answer",
         "chat_sbs_question": "Question",
         "chat_sbs_ask": "Ask them all",
         "chat_sbs_export": "Transcripts (Markdown and JSON)",
@@ -509,7 +511,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "chat_sbs": "Бок о бок: один вопрос нескольким моделям",
         "chat_sbs_intro": "У каждой модели свой диалог об этом документе, и она видит только свои прежние ответы. "
                           "Модели, которые не умеют вести диалог, вместо ответа читают страницу (помечено OCR).",
-        "chat_sbs_models": "Модели (не больше {count})",
+        "chat_sbs_models": "Модели бок о бок",
+        "chat_sbs_good": "✓ Хороший ответ",
+        "chat_sbs_poor": "✗ Плохой ответ",
         "chat_sbs_question": "Вопрос",
         "chat_sbs_ask": "Спросить всех",
         "chat_sbs_export": "Расшифровки (Markdown и JSON)",

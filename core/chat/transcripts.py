@@ -26,7 +26,7 @@ def transcript_markdown(document: str, page: str, conversations: Conversations, 
 
 
 def _metrics(turn) -> str:
-    parts = speed_parts(turn) + (["rated 👍" if turn.rating > 0 else "rated 👎"] if turn.rating else [])
+    parts = speed_parts(turn) + (["rated good" if turn.rating > 0 else "rated poor"] if turn.rating else [])
     return f"<small>{' · '.join(parts)}</small>" if parts else ""
 
 
