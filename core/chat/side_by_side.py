@@ -39,6 +39,8 @@ def ask(pool: ModelPool, image: Image.Image, encoded: dict[str, str], question: 
     if not asked:
         yield current
         return
+    for key in asked:  # conversations keep the order the models were ticked in, not the order they finished in
+        conversations.setdefault(key, [])
     for key, event in pool.run_many(asked, requests[asked[0]], per_key=requests):
         if isinstance(event, Progress):
             current.live[key] = event.text
