@@ -14,6 +14,7 @@ from typing import Any
 from backends.contracts.engine import Engine
 from backends.contracts.results import Availability
 from backends.contracts.schema import ModelEntry
+from backends.runtime import memory
 from backends.runtime.environments import environment_availability
 from backends.runtime.weights import weights_availability
 
@@ -37,11 +38,19 @@ def engine_options(entry: ModelEntry) -> Any:
     return engine_class(entry.engine).options_for(entry)
 
 
-def runs_in_worker(entry: ModelEntry) -> bool:
-    """A worker process of its own: asked for (isolate), implied by an environment, or needed by the engine."""
-    if entry.isolate or entry.environment is not None:
+def runs_in_worker(entry: ModelEntry, on_gpu: bool | None = None) -> bool:
+    """A worker process of its own: implied by an environment, needed by the engine, asked for (isolate), or,
+    when the entry does not say, chosen for models that compute on the CPU cores (see Engine.shares_cpu_cores)."""
+    engine = engine_class(entry.engine)
+    if entry.environment is not None or engine.needs_worker(entry):
         return True
-    return engine_class(entry.engine).needs_worker(entry)
+    if entry.isolate is not None:
+        return entry.isolate
+    return engine.shares_cpu_cores(entry, memory.cuda_total_mb() is not None if on_gpu is None else on_gpu)
+
+
+def shares_cpu_cores(entry: ModelEntry, on_gpu: bool) -> bool:
+    return engine_class(entry.engine).shares_cpu_cores(entry, on_gpu)
 
 
 def reads_weights(entry: ModelEntry) -> bool:
@@ -106,12 +115,15 @@ def worker_python(entry: ModelEntry) -> Path | None:
     return engine_class(entry.engine).worker_python(entry)
 
 
-def create_engine(entry: ModelEntry, memory_budget_mb: float | None = None) -> Engine:
+def create_engine(entry: ModelEntry, memory_budget_mb: float | None = None, on_gpu: bool | None = None) -> Engine:
     """The engine for an entry: in this process, or behind a worker process when the entry needs one."""
-    if runs_in_worker(entry):
+    on_gpu = memory.cuda_total_mb() is not None if on_gpu is None else on_gpu
+    if runs_in_worker(entry, on_gpu):
         from backends.runtime.worker.parent import WorkerEngine
 
-        return WorkerEngine(entry, worker_python(entry))
+        # Threads that spin while they wait would steal the cores from the other models running beside it.
+        quiet = {"OMP_WAIT_POLICY": "PASSIVE"} if shares_cpu_cores(entry, on_gpu) else None
+        return WorkerEngine(entry, worker_python(entry), env_defaults=quiet)
     return create_local_engine(entry, memory_budget_mb)
 
 

@@ -9,10 +9,12 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
+from backends.contracts.schema import PROJECT_ROOT
 from backends.pool import ModelPool
 from core.battles.documents import uploaded_document
 from core.battles.session import BattleArena, BattleError
 from core.battles.votes import VotesStore
+from core.dataset import load_dataset
 from tests.conftest import PHOTOTEST, PHOTOTEST_GT, serving_app
 
 # The stronger model of each pair, as the scripted reviewer sees it.
@@ -124,5 +126,7 @@ def test_a_random_document_comes_from_the_battle_sets_with_its_ground_truth(conf
         assert info["has_truth"] and info["votable"]
         client.predict(info["battle_id"], "tie", api_name="/battle_vote")
         [vote] = app.battles.store.votes()
-    assert vote.document_path.startswith("samples/en_printed_pages/images/") and vote.language == "en"
+    languages = {f"samples/en_printed_pages/{item.item_id}": item.language
+                 for item in load_dataset(PROJECT_ROOT / "samples" / "en_printed_pages").items}
+    assert vote.language == languages[vote.document_path]  # the drawn page's own, "en" or "mul (en,de,…)"
     assert vote.cer_a is not None and vote.cer_b is not None and len(vote.document_hash) >= 64

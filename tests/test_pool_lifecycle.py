@@ -79,8 +79,9 @@ def test_a_model_larger_than_the_whole_budget_is_refused_with_the_reason(tiny_hf
 def test_unloading_really_gives_the_memory_back(tmp_path, image):
     # ~190 MB of float32 embedding rows: large enough to see in the process's RSS.
     folder = build_tiny_model("qwen2_vl", tmp_path / "big_qwen", extra_vocab=750_000)
+    # In this process (isolate: false): unloading a worker ends its process, which test_pool_workers covers.
     model = {"key": "big_qwen", "name": "big tiny Qwen2-VL", "engine": "transformers", "weights": str(folder),
-             "options": {"max_new_tokens": 2}}
+             "isolate": False, "options": {"max_new_tokens": 2}}
     pool = ModelPool(config_with(extra_models=[model]))
     gc.collect()
     before_load = rss_mb()

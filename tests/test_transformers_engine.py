@@ -16,7 +16,7 @@ from backends.contracts.results import Status
 from backends.config import parse_config
 from backends.pool import ModelPool
 from backends.contracts.results import Progress, ModelResult
-from backends.registry import availability, create_engine
+from backends.registry import availability, create_local_engine
 from tests.conftest import ROOT, SAMPLES
 
 FAMILY_KEYS = ["qwen_vl_2b", "qwen25_vl_3b", "qwen3_vl_2b", "got_ocr_hf", "deepseek_ocr2", "florence2_base",
@@ -53,7 +53,7 @@ def test_each_family_streams_what_a_plain_generate_decodes(key, tiny_config, lic
     import torch
 
     entry = tiny_config.get(key)
-    engine = create_engine(entry)
+    engine = create_local_engine(entry)
     engine.load()
     try:
         deltas, output = [], None
@@ -100,12 +100,12 @@ def test_every_metric_is_filled_through_the_pool(key, tiny_config, licence):
 
 
 def test_attention_falls_back_where_the_family_rejects_sdpa(tiny_config):
-    got = create_engine(tiny_config.get("got_ocr_hf"))
+    got = create_local_engine(tiny_config.get("got_ocr_hf"))
     got.load()
     assert got.details["attention"].startswith("eager")
     assert "sdpa: not supported by this model family" in got.details["attention"]
     assert got.model.config._attn_implementation == "eager"
-    qwen = create_engine(tiny_config.get("qwen_vl_2b"))
+    qwen = create_local_engine(tiny_config.get("qwen_vl_2b"))
     qwen.load()
     assert qwen.details["attention"].startswith("sdpa")
     assert qwen.model.config._attn_implementation == "sdpa"
@@ -148,7 +148,7 @@ def test_a_repetition_loop_is_stopped_trimmed_and_marked_cut(tiny_config, licenc
     raw = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     entry = next(m for m in raw["models"] if m["key"] == "qwen_vl_2b")
     entry["options"] = {"max_new_tokens": 200, "repetition_window": 16}
-    engine = create_engine(parse_config(raw).get("qwen_vl_2b"))
+    engine = create_local_engine(parse_config(raw).get("qwen_vl_2b"))
     engine.load()
     # Favour one ordinary token at every step: greedy decoding then repeats it, like a dotted leader.
     dot = engine.processor.tokenizer(".", add_special_tokens=False).input_ids[0]
@@ -164,7 +164,7 @@ def test_cancel_stops_a_long_generation_promptly(licence, tiny_hf_cache):
     raw = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     entry = next(m for m in raw["models"] if m["key"] == "qwen_vl_2b")
     entry["options"] = {"max_new_tokens": 100_000, "repetition_window": 0, "generate": {"min_new_tokens": 100_000}}
-    engine = create_engine(parse_config(raw).get("qwen_vl_2b"))
+    engine = create_local_engine(parse_config(raw).get("qwen_vl_2b"))
     engine.load()
     timer = threading.Timer(1.0, engine.cancel)
     timer.start()

@@ -63,6 +63,13 @@ class Engine:
         return False
 
     @classmethod
+    def shares_cpu_cores(cls, entry: ModelEntry, on_gpu: bool) -> bool:
+        """True when a run computes on this machine's cores with a thread pool of its own (torch on the CPU).
+        Such models get a share of the cores when several run at once, and a worker process each unless the
+        entry says `isolate: false`: in one process they would contend for the interpreter lock."""
+        return False
+
+    @classmethod
     def worker_python(cls, entry: ModelEntry) -> Path | None:
         """The interpreter for the engine's worker process; None: the app's own."""
         return None

@@ -28,6 +28,8 @@ class PageRequest:
     history: tuple[tuple[str, str], ...] = ()
     # The image as engines send it over HTTP, by format: encoded once per request, shared by every model in a run.
     encoded: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # The CPU threads this run may use, set by the pool when models share the cores; None: the engine's default.
+    cpu_threads: int | None = None
 
 
 @dataclass

@@ -44,7 +44,9 @@ class ModelEntry(BaseModel):
     languages: list[str] = []  # the document languages the model reads, for the UI's hints
     prompts: dict[str, str] = {}
     timeout_s: float | None = Field(default=None, gt=0)
-    isolate: bool = False  # run in a worker process of its own: crash isolation, and unloading frees everything
+    # A worker process of its own: crash isolation, and unloading frees everything. Unset: the engine decides
+    # (Transformers on the CPU: yes, so that models running side by side do not contend for one interpreter).
+    isolate: bool | None = None
     environment: PythonEnvironment | None = None  # a separate interpreter (implies isolate)
     memory_mb: float | None = Field(default=None, gt=0)  # expected footprint; estimated from the weights if unset
     options: dict[str, Any] = {}

@@ -1,6 +1,7 @@
 """ModelPool: the models' lives (load, keep warm, evict, unload) and their requests, one or several at once."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import queue
 import threading
@@ -14,6 +15,7 @@ from backends.contracts.results import Availability, Event, LoadedModel, Metrics
     UnloadReport
 from backends.contracts.schema import ArenaConfig, ModelEntry
 from backends.pool.availability import AvailabilityCache
+from backends.pool.cpu_share import CpuShare
 from backends.pool.engine_calls import describe, generate, load_with_progress
 from backends.pool.slots import Residency, Slot
 from backends.runtime import memory
@@ -27,16 +29,19 @@ class ModelPool:
         check_availability: Callable[[ModelEntry], Availability] = registry.availability,
         estimate_memory: Callable[[ModelEntry], float | None] | None = None,
         on_gpu: bool | None = None,
+        cpu_share: CpuShare | None = None,
     ):
         self.config = config
         self._availability = AvailabilityCache(check_availability)
         self.budget_mb = memory.memory_budget_mb(config.app.memory_budget_mb)
-        self._create_engine = create_engine or functools.partial(registry.create_engine, memory_budget_mb=self.budget_mb)
         self.on_gpu = memory.cuda_total_mb() is not None if on_gpu is None else on_gpu
+        self._create_engine = create_engine or functools.partial(registry.create_engine, memory_budget_mb=self.budget_mb,
+                                                                 on_gpu=self.on_gpu)
         self._estimate_memory = estimate_memory or (lambda entry: registry.expected_memory_mb(entry, self.on_gpu))
         # An unloaded model's availability is asked again: its weights or environment may have changed since.
         self._residency = Residency(self.budget_mb, on_unload=self._availability.forget)
         self._slots = self._residency.slots  # key -> Slot, read by the request path below
+        self.cpu_share = cpu_share or CpuShare()
 
     # ----- lifecycle -----
     def availability(self, key: str) -> Availability:
@@ -74,7 +79,14 @@ class ModelPool:
         if entry is None:
             yield _unknown(key)
             return
-        yield from self._run_entry(entry, request, abandoned or threading.Event())
+        shares = registry.shares_cpu_cores(entry, self.on_gpu)
+        if shares:
+            self.cpu_share.claim()
+        try:
+            yield from self._run_entry(entry, request, abandoned or threading.Event())
+        finally:
+            if shares:
+                self.cpu_share.release()
 
     def _run_entry(self, entry: ModelEntry, request: PageRequest, abandoned: threading.Event) -> Iterator[Event]:
         key = entry.key
@@ -98,6 +110,9 @@ class ModelPool:
                 return
             slot.last_used = time.monotonic()
             engine = slot.engine
+            if registry.shares_cpu_cores(entry, self.on_gpu) and registry.runs_in_worker(entry, self.on_gpu):
+                # Alone in its process, a model can take its share of the cores (in ours, threads are global).
+                request = dataclasses.replace(request, cpu_threads=self.cpu_share.threads())
             if not engine.parallel_requests:
                 yield from generate(entry, engine, request, metrics, details)
                 self._settle(key, slot, abandoned)
@@ -186,6 +201,8 @@ class ModelPool:
         partial: dict[str, str] = {k: "" for k in entries}
         abandoned = {k: threading.Event() for k in entries}
         pending = set(entries)
+        on_cores = {k for k, e in entries.items() if registry.shares_cpu_cores(e, self.on_gpu)}
+        self.cpu_share.claim(len(on_cores))  # all at once: the first model to start must not take every core
 
         def work(entry: ModelEntry) -> None:
             try:
@@ -193,6 +210,9 @@ class ModelPool:
                     events.put((entry.key, event))
             except Exception as exc:  # _run_entry() guards engines; this catches bugs in the pool itself
                 events.put((entry.key, ModelResult(entry.key, entry.name, Status.ERROR, message=describe(exc))))
+            finally:
+                if entry.key in on_cores:
+                    self.cpu_share.release()
 
         for entry in entries.values():
             threading.Thread(target=work, args=(entry,), name=f"model-{entry.key}", daemon=True).start()

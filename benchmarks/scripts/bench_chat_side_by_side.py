@@ -2,6 +2,7 @@
 against the best any schedule could do on this machine's cores.
 
     .venv/bin/python -m benchmarks.scripts.bench_chat_side_by_side [--tokens 64] [--repeats 5] [--image PATH]
+        [--isolate auto|true|false]
 
 Builds the tests' tiny random-weight Qwen2-VL, Qwen2.5-VL and Qwen3-VL models (testkit.tiny_models), installs them
 in a temporary Hugging Face cache under their real repo ids (offline), and takes the shipped config's entries for
@@ -9,7 +10,9 @@ them, each forced to write exactly `--tokens` tokens, so the work is CPU-bound a
 go through `core.chat.side_by_side.ask` on a ModelPool: what the Chat tab's "Ask them all" runs for a first
 question (the page decoded and encoded once, as the tab's page cache does), without the HTTP and rendering around
 it. All three models are loaded and warmed first; then, interleaved in each repeat, every model alone and the three
-together are timed (wall, and CPU time of this process, all threads: the engines run in-process).
+together are timed (wall, and CPU time of this process and its worker processes, all threads). `--isolate`
+sets the entries' `isolate`: auto (unset, what users get: on a machine without a GPU each model runs in a worker
+process, with its share of the cores), true, or false (all three in this process).
 
 Printed: medians; together / slowest alone; and together / the best possible: no schedule beats the slowest model
 alone, nor the three models' CPU work spread over every core, so best = max(slowest alone, sum of CPU / cores).
@@ -40,6 +43,7 @@ def parse_args(argv=None):
     parser.add_argument("--tokens", type=int, default=64, help="new tokens per answer, forced")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--image", type=Path, default=DEFAULT_IMAGE)
+    parser.add_argument("--isolate", choices=("auto", "true", "false"), default="auto")
     return parser.parse_args(argv)
 
 
@@ -55,7 +59,7 @@ def install_tiny_models(cache: Path, built: Path) -> dict[str, str]:
     return repos
 
 
-def tiny_pool(repos: dict[str, str], tokens: int):
+def tiny_pool(repos: dict[str, str], tokens: int, isolate: bool | None):
     """The shipped config's entries for the three models, each writing exactly `tokens` tokens."""
     from backends.config import load_config, parse_config
     from backends.pool import ModelPool
@@ -67,18 +71,27 @@ def tiny_pool(repos: dict[str, str], tokens: int):
         assert entry["weights"] == repos[entry["key"]], entry["key"]
         entry["options"] = {**(entry.get("options") or {}), "max_new_tokens": tokens,
                             "generate": {"min_new_tokens": tokens}, "repetition_window": 0}
+        entry["isolate"] = isolate
     return ModelPool(parse_config(raw))
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its worker processes, every thread."""
+    import psutil
+
+    me = psutil.Process()
+    return sum(t.user + t.system for t in (p.cpu_times() for p in [me, *me.children(recursive=True)]))
+
+
 def timed_question(pool, image, encoded: dict, keys: list[str], tokens: int) -> tuple[float, float]:
-    """Wall and CPU seconds (this process, all threads) of one first question to `keys`; checks every answer."""
+    """Wall and CPU seconds (with the workers) of one first question to `keys`; checks every answer."""
     from core.chat.side_by_side import ask
 
     conversations: dict = {}
-    wall, cpu = time.perf_counter(), time.process_time()
+    wall, cpu = time.perf_counter(), cpu_seconds()
     for _ in ask(pool, image, encoded, QUESTION, keys, conversations, max_turns=2):
         pass
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
     for key in keys:
         [turn] = conversations[key]
         if turn.status != "ok":
@@ -104,7 +117,7 @@ def measure(pool, image, repeats: int, tokens: int):
 
 def print_report(alone, together, cores: int, torch_threads: int, load: float, args) -> None:
     print(f"\nOne question to {len(alone)} tiny models, {args.tokens} tokens each, {args.repeats} repeats, medians; "
-          f"{cores} cores, torch uses {torch_threads} threads:")
+          f"{cores} cores; isolate: {args.isolate}; torch in this process uses {torch_threads} threads:")
     wall = {k: statistics.median(w for w, _ in runs) for k, runs in alone.items()}
     cpu = {k: statistics.median(c for _, c in runs) for k, runs in alone.items()}
     for key in alone:
@@ -134,7 +147,7 @@ def main(argv=None) -> int:
         from core.documents import load_image
 
         repos = install_tiny_models(cache, Path(tmp) / "built")
-        pool = tiny_pool(repos, args.tokens)
+        pool = tiny_pool(repos, args.tokens, {"auto": None, "true": True, "false": False}[args.isolate])
         try:
             image = load_image(args.image)
             cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -75,6 +75,11 @@ class TransformersEngine(Engine):
         return weights_availability(entry.key, entry.weights, entry.revision)
 
     @classmethod
+    def shares_cpu_cores(cls, entry, on_gpu: bool) -> bool:
+        device = cls.options_for(entry).device
+        return device == "cpu" or (device == "auto" and not on_gpu)
+
+    @classmethod
     def expected_memory_mb(cls, entry, on_gpu: bool) -> float | None:
         options = cls.options_for(entry)
         on_gpu = on_gpu and options.device != "cpu"  # pinned to the CPU even where a GPU is
@@ -172,6 +177,8 @@ class TransformersEngine(Engine):
             yield from self._stream_remote_chat(request)
             return
         self._cancel.clear()
+        if request.cpu_threads and self.model.device.type == "cpu":
+            torch.set_num_threads(request.cpu_threads)  # the pool's share of the cores while others run too
         family, processor = self.family, self.processor
         state = generation.GenerationState()
         with TRANSFORMERS_LOCK:  # a first chat template or processor call can import more of transformers
@@ -208,6 +215,8 @@ class TransformersEngine(Engine):
             cut_reason = f"reached max_new_tokens ({self.options.max_new_tokens})"
         text = tokenizer.decode(new_ids, skip_special_tokens=True)
         details = dict(self.details)
+        if self.model.device.type == "cpu":
+            details["CPU threads"] = str(torch.get_num_threads())
         if cut_reason:
             details["cut"] = cut_reason
         yield EngineOutput(

@@ -86,7 +86,8 @@ def _run(conn: Connection, engine: Engine | None, message: dict[str, Any], paylo
             raise RuntimeError("the engine is not loaded")
         request = PageRequest(decode_image(message["image"], payload), message.get("task") or "ocr",
                               message.get("prompt"),
-                             history=tuple((q, a) for q, a in message.get("history") or ()))
+                              history=tuple((q, a) for q, a in message.get("history") or ()),
+                              cpu_threads=message.get("cpu_threads"))
         stream = engine.stream(request)
         try:
             for item in stream:

@@ -26,9 +26,10 @@ POLL_S = 0.2  # how often a blocked receive checks that the child is still alive
 class WorkerEngine(Engine):
     """An engine that runs `entry`'s in-process engine in a child process (see the module docstring)."""
 
-    def __init__(self, entry: ModelEntry, python: Path | None = None):
+    def __init__(self, entry: ModelEntry, python: Path | None = None, env_defaults: dict[str, str] | None = None):
         super().__init__(entry.key, entry.options)
         self.entry = entry
+        self._env_defaults = env_defaults  # environment variables for the child, unless the user set them
         # The interpreter to run on: the one given (the engine's choice), the model's own venv's, else the app's.
         self._python = python or (entry.environment.python() if entry.environment is not None else None)
         self._lock = threading.Lock()  # guards the fields below: cancel() comes from another thread
@@ -66,7 +67,7 @@ class WorkerEngine(Engine):
             from backends.runtime.environments import environment_availability
 
             raise WorkerError(environment_availability(self.entry).message or f"no Python interpreter at {python}")
-        child = start_child(python, foreign=self.entry.environment is not None)
+        child = start_child(python, foreign=self.entry.environment is not None, env_defaults=self._env_defaults)
         with self._lock:
             self._child, self._busy = child, True
             cancelled = self._cancelled
@@ -151,7 +152,8 @@ class WorkerEngine(Engine):
         finished = False
         try:
             self._send(child, {"op": "run", "task": request.task, "prompt": request.prompt,
-                               "history": [list(turn) for turn in request.history], "image": header},
+                               "history": [list(turn) for turn in request.history], "image": header,
+                               "cpu_threads": request.cpu_threads},
                        "the request", payload)
             while True:
                 message = self._receive(child, "the request")

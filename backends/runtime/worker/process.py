@@ -104,8 +104,9 @@ class ChildProcess:
         self.output.close()
 
 
-def child_environment(python: Path, foreign: bool) -> dict[str, str]:
-    env = dict(os.environ)
+def child_environment(python: Path, foreign: bool, defaults: dict[str, str] | None = None) -> dict[str, str]:
+    """The app's environment for the child, plus `defaults` where the user has not set those variables."""
+    env = {**(defaults or {}), **os.environ}
     env["PYTHONUNBUFFERED"] = "1"
     env.pop("PYTHONHOME", None)
     if foreign:
@@ -120,14 +121,14 @@ def child_environment(python: Path, foreign: bool) -> dict[str, str]:
     return env
 
 
-def start_child(python: Path, foreign: bool) -> ChildProcess:
+def start_child(python: Path, foreign: bool, env_defaults: dict[str, str] | None = None) -> ChildProcess:
     """Start `python -m backends.runtime.worker.child FD` with its end of a fresh socketpair."""
     parent_end, child_end = socket.socketpair()
     try:
         proc = subprocess.Popen(
             [str(python), "-m", "backends.runtime.worker.child", str(child_end.fileno())],
             cwd=str(PROJECT_ROOT),
-            env=child_environment(python, foreign),
+            env=child_environment(python, foreign, env_defaults),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,  # one pipe for both: library prints never reach the protocol
