@@ -2,8 +2,11 @@
 folder of images with same-named `.txt` files.
 
 A manifest has one row per document: `image` (required), `gt_text` (a text file), `gt_fields` (a JSON object of
-field values) and `language`, with paths relative to the folder; other columns are kept as they are. A PDF is one
-item per page; its ground-truth text, if any, holds the pages separated by form feeds (as `pdftotext` writes).
+field values), `gt_layout` and `gt_tests` (an image's layout elements and page tests, see core.dataset_layout) and
+`language`, with paths relative to the folder; other columns are kept as they are. Without a manifest the same
+files sit beside the image: `page.txt` (or `page.gt.txt`), `page.json`, `page.layout.json`, `page.tests.json`.
+A PDF is one item per page; its ground-truth text, if any, holds the pages separated by form feeds (as `pdftotext`
+writes).
 
 A bad row never stops the others: it becomes an item whose `problem` names the row and says what is wrong, and
 the benchmark records it as an error for every model instead of running it.
@@ -17,7 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from backends.contracts.schema import SAMPLES, project_path
+from core.dataset_layout import LAYOUT_SUFFIX, TESTS_SUFFIX, check_boxes_inside, read_layout, read_tests
 from core.documents import IMAGE_SUFFIXES, DocumentError, pdf_page_count
+from core.layout.elements import LayoutElement
 
 MANIFEST = "manifest.csv"
 DOCUMENT_SUFFIXES = IMAGE_SUFFIXES + (".pdf",)
@@ -36,10 +41,13 @@ class DatasetItem:
     gt_fields: dict[str, str] | None = None
     language: str = ""
     problem: str = ""  # why this item cannot run; it is then an error row for every model
+    gt_layout: list[LayoutElement] | None = None  # in reading order, boxes in pixels of the image; [] = a blank page
+    gt_tests: list[dict] | None = None  # page tests as the file gives them ({"type": "present", "text": ...})
 
     @property
     def has_truth(self) -> bool:
-        return self.gt_text is not None or bool(self.gt_fields)
+        return (self.gt_text is not None or bool(self.gt_fields) or self.gt_layout is not None
+                or bool(self.gt_tests))
 
 
 @dataclass
@@ -82,12 +90,11 @@ def _manifest_items(folder: Path) -> list[DatasetItem]:
                 items.append(DatasetItem(f"line {line}", folder, problem=f"{where}: the 'image' cell is empty"))
                 continue
             try:
-                gt_text = _read_text(folder, row.get("gt_text"), where)
-                gt_fields = _read_fields(folder, row.get("gt_fields"), where)
+                truth = _read_truth(folder, row, where)
             except DocumentError as exc:
                 items.append(DatasetItem(image, folder / image, problem=str(exc)))
                 continue
-            items.extend(_document_items(folder, image, gt_text, gt_fields, (row.get("language") or "").strip(), where))
+            items.extend(_document_items(folder, image, truth, (row.get("language") or "").strip(), where))
         return items
 
 
@@ -95,42 +102,78 @@ def _folder_items(folder: Path) -> list[DatasetItem]:
     items = []
     for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in DOCUMENT_SUFFIXES and p.is_file()):
         relative = path.relative_to(folder).as_posix()
-        truth = next((t for t in (path.with_suffix(".txt"), path.with_suffix(".gt.txt")) if t.is_file()), None)
-        fields = path.with_suffix(".json")
+        text = next((t for t in (path.with_suffix(".txt"), path.with_suffix(".gt.txt")) if t.is_file()), None)
+        beside = {"gt_text": text, "gt_fields": path.with_suffix(".json"),
+                  "gt_layout": path.with_name(path.stem + LAYOUT_SUFFIX),
+                  "gt_tests": path.with_name(path.stem + TESTS_SUFFIX)}
+        files = {column: f.relative_to(folder).as_posix() for column, f in beside.items() if f and f.is_file()}
         try:
-            gt_text = _read_text(folder, truth and truth.relative_to(folder).as_posix(), relative)
-            gt_fields = _read_fields(folder, fields.relative_to(folder).as_posix() if fields.is_file() else None,
-                                     relative)
+            truth = _read_truth(folder, files, relative)
         except DocumentError as exc:
             items.append(DatasetItem(relative, path, problem=str(exc)))
             continue
-        items.extend(_document_items(folder, relative, gt_text, gt_fields, "", relative))
+        items.extend(_document_items(folder, relative, truth, "", relative))
     return items
 
 
-def _document_items(folder: Path, image: str, gt_text: str | None, gt_fields: dict | None, language: str,
-                    where: str) -> list[DatasetItem]:
+@dataclass
+class _Truth:
+    """One document's ground truth as read from its files."""
+
+    text: str | None = None
+    fields: dict[str, str] | None = None
+    layout: list[LayoutElement] | None = None
+    tests: list[dict] | None = None
+    layout_file: str = ""  # the layout file's path, for messages about its boxes
+
+
+def _read_truth(folder: Path, files: dict[str, str | None], where: str) -> _Truth:
+    """`files`: ground-truth paths relative to the folder by manifest column (a manifest row itself will do)."""
+    return _Truth(_read_text(folder, files.get("gt_text"), where), _read_fields(folder, files.get("gt_fields"), where),
+                  read_layout(folder, files.get("gt_layout"), where), read_tests(folder, files.get("gt_tests"), where),
+                  (files.get("gt_layout") or "").strip())
+
+
+def _document_items(folder: Path, image: str, truth: _Truth, language: str, where: str) -> list[DatasetItem]:
     path = folder / image
     if not path.is_file():
         return [DatasetItem(image, path, problem=f"{where}: image {image} not found")]
     if path.suffix.lower() not in DOCUMENT_SUFFIXES:
         return [DatasetItem(image, path, problem=f"{where}: {image} is not an image or a PDF")]
     if path.suffix.lower() != ".pdf":
-        return [DatasetItem(image, path, None, gt_text, gt_fields, language)]
+        if truth.layout:
+            try:
+                check_boxes_inside(path, truth.layout, truth.layout_file, where)
+            except DocumentError as exc:
+                return [DatasetItem(image, path, problem=str(exc))]
+        return [DatasetItem(image, path, None, truth.text, truth.fields, language, gt_layout=truth.layout,
+                            gt_tests=truth.tests)]
+    return _pdf_items(path, image, truth, language, where)
+
+
+def _pdf_items(path: Path, image: str, truth: _Truth, language: str, where: str) -> list[DatasetItem]:
     try:
         pages = pdf_page_count(path)
     except DocumentError as exc:
         return [DatasetItem(image, path, problem=f"{where}: {exc}")]
+    if truth.layout is not None:
+        # Its boxes would be in pixels of one rendering, and the benchmark renders PDFs at a DPI of its choosing.
+        return [DatasetItem(image, path, problem=(
+            f"{where}: {image} is a PDF, and layout ground truth needs an image (its boxes are in image pixels); "
+            "give its pages as images"))]
+    if truth.tests and pages != 1:
+        return [DatasetItem(image, path, problem=f"{where}: page tests are for one page, and {image} has {pages}")]
     page_texts: list[str | None] = [None] * pages
-    if gt_text is not None:
-        split = gt_text.rstrip("\f").split("\f")
+    if truth.text is not None:
+        split = truth.text.rstrip("\f").split("\f")
         if len(split) != pages:
             return [DatasetItem(image, path, problem=(
                 f"{where}: {image} has {pages} pages but its ground truth has {len(split)} "
                 "(separate pages with a form feed)"))]
         page_texts = split
-    return [DatasetItem(f"{image}#p{n + 1}", path, n, page_texts[n], gt_fields if pages == 1 else None, language)
-            for n in range(pages)]
+    single = pages == 1
+    return [DatasetItem(f"{image}#p{n + 1}", path, n, page_texts[n], truth.fields if single else None, language,
+                        gt_tests=truth.tests if single else None) for n in range(pages)]
 
 
 def _read_text(folder: Path, relative: str | None, where: str) -> str | None:

@@ -12,6 +12,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = PROJECT_ROOT / "samples"
 
 Task = Literal["ocr", "layout", "chat", "fields"]
+# How a model's `layout` reply is written, i.e. which parser in core/layout/parsers reads it. The names live here,
+# with the schema, so that a config is checked without importing core; core's parser table is keyed by exactly
+# these (a test holds the two together).
+LayoutFormat = Literal["dots_ocr", "deepseek_grounding", "qwen25_json", "qwen3_json", "markdown"]
 
 
 class PythonEnvironment(BaseModel):
@@ -43,6 +47,7 @@ class ModelEntry(BaseModel):
     tasks: list[Task] = ["ocr"]
     languages: list[str] = []  # the document languages the model reads, for the UI's hints
     prompts: dict[str, str] = {}
+    layout_format: LayoutFormat | None = None  # unset: a layout reply is read as plain Markdown
     timeout_s: float | None = Field(default=None, gt=0)
     # A worker process of its own: crash isolation, and unloading frees everything. Unset: the engine decides
     # (Transformers on the CPU: yes, so that models running side by side do not contend for one interpreter).
@@ -69,6 +74,13 @@ class ModelEntry(BaseModel):
         # Remote code runs with the user's privileges; only a pinned revision makes it reviewable.
         if self.trust_remote_code and not self.revision:
             raise ValueError("trust_remote_code is allowed only with a pinned `revision`")
+        return self
+
+    @model_validator(mode="after")
+    def _layout_format_needs_layout_task(self) -> "ModelEntry":
+        # A format with no layout task to use it is a typo'd or forgotten task list.
+        if self.layout_format and "layout" not in self.tasks:
+            raise ValueError(f"layout_format '{self.layout_format}' is set, but `layout` is not among the tasks")
         return self
 
 

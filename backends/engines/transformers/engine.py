@@ -132,6 +132,16 @@ class TransformersEngine(Engine):
                         "attention": "the model's own remote code", "family": self.family.name}
         self._weights_mb = self._measure_weights(placement.device)
 
+    def _output_details(self, cut_reason: str | None) -> dict[str, str]:
+        import torch
+
+        details = dict(self.details)
+        if self.model.device.type == "cpu":
+            details["CPU threads"] = str(torch.get_num_threads())  # the share of the cores this run had
+        if cut_reason:
+            details["cut"] = cut_reason
+        return details
+
     def _stream_remote_chat(self, request: PageRequest) -> Iterator[str | EngineOutput]:
         from backends.engines.transformers.remote_chat import run_got_chat
 
@@ -214,18 +224,13 @@ class TransformersEngine(Engine):
         elif output_tokens >= self.options.max_new_tokens:
             cut_reason = f"reached max_new_tokens ({self.options.max_new_tokens})"
         text = tokenizer.decode(new_ids, skip_special_tokens=True)
-        details = dict(self.details)
-        if self.model.device.type == "cpu":
-            details["CPU threads"] = str(torch.get_num_threads())
-        if cut_reason:
-            details["cut"] = cut_reason
         yield EngineOutput(
             text=text,
             output_tokens=output_tokens,
             cut=cut_reason is not None,
             extra={
                 "memory_mb": {**self._weights_mb, **tracker.readings()},
-                "details": details,
+                "details": self._output_details(cut_reason),
                 "first_token_s": state.first_token_s,
                 "preprocess_s": preprocess_s,
                 "input_tokens": int(inputs["input_ids"].shape[1]),
