@@ -15,6 +15,7 @@ from core.exports import write_csv, write_json
 
 REPORT_FILES = ("summary.csv", "results.csv", "results.json", "report.md", "report.html")
 MARKDOWN_COLUMNS = ("model", "items", "errors", "cer_mean", "wer_mean", "word_f1_mean", "field_accuracy",
+                    "layout_overall_mean", "table_teds_mean", "reading_order_ed_mean", "page_tests_passed_mean",
                     "latency_p50_s", "latency_p90_s", "pages_per_s", "load_s", "chars_mean")
 
 

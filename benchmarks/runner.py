@@ -19,6 +19,8 @@ from backends.pool import ModelPool
 from backends.contracts.results import ModelResult
 from core import metrics
 from core.dataset import Dataset, DatasetItem
+from core.layout.reading import layout_columns, layout_truth, read_layout
+from core.layout.scoring import score_layout
 from benchmarks.trackers import MemoryTracker, SpeedTracker, describe
 
 ProgressCallback = Callable[[int, int, str], None]  # (steps done, steps in all, what is running)
@@ -91,7 +93,10 @@ def run_benchmark(pool: ModelPool, models: list[str], dataset: Dataset, settings
                     break
             if load_s is None and attempts[0]["status"] != "skipped":
                 load_s = attempts[0]["load_s"]
-            run.rows.append(_row(key, name, item, attempts, settings.normalization))
+            row = _row(key, name, item, attempts, settings.normalization)
+            if settings.task == "layout":
+                row |= _layout_row(pool, key, item, attempts[-1])
+            run.rows.append(row)
             run.memory_labels |= {memory_column(label): label for a in attempts for label in a["memory_mb"]}
             run.texts[(key, item.item_id)] = attempts[-1]["text"]
             run.runs[(key, item.item_id)] = [{k: _round(a[k]) for k in ("wall_s", "load_s", "first_token_s",
@@ -116,7 +121,7 @@ def _model_name(pool: ModelPool, key: str) -> str:
 
 def _attempt(pool: ModelPool, key: str, item: DatasetItem, settings: BenchmarkSettings) -> dict:
     """Run one request and return what it measured; never raises."""
-    base = {"text": "", "message": "", "load_s": None, "first_token_s": None, "latency_s": None,
+    base = {"text": "", "message": "", "page_size": None, "load_s": None, "first_token_s": None, "latency_s": None,
             "tokens_per_s": None, "output_tokens": None, "wall_s": 0.0, "engine_s": 0.0, "memory_mb": {},
             "cut": False}
     if item.problem:
@@ -136,6 +141,7 @@ def _attempt(pool: ModelPool, key: str, item: DatasetItem, settings: BenchmarkSe
     assert result is not None  # run_many ends every key with a ModelResult
     engine_s = (result.metrics.load_s or 0.0) + (result.metrics.latency_s or 0.0)
     return {**base, "status": result.status.value, "message": result.message, "text": result.text,
+            "page_size": image.size,
             "cut": result.cut, "load_s": speed.load_s, "first_token_s": speed.first_token_s,
             "latency_s": speed.latency_s, "tokens_per_s": speed.tokens_per_s,
             "output_tokens": result.metrics.output_tokens, "wall_s": speed.wall_s, "engine_s": engine_s,
@@ -166,6 +172,18 @@ def _row(key: str, name: str, item: DatasetItem, attempts: list[dict], normaliza
             peaks[label] = max(peaks.get(label, 0.0), value)
     row |= {memory_column(label): value for label, value in peaks.items()}
     return row
+
+
+def _layout_row(pool: ModelPool, key: str, item: DatasetItem, last: dict) -> dict:
+    """The layout columns of a layout run: the reply parsed as its model writes it, scored against the item's
+    layout ground truth and page tests. A reply that cannot be parsed scores as an empty page, and says why."""
+    truth = layout_truth(item)
+    if truth is None or last["status"] != Status.OK.value:
+        return {**layout_columns(None), "layout_elements": None, "layout_problem": ""}
+    parsed = read_layout(pool.config.get(key), last["text"], last["page_size"])
+    scores = score_layout(parsed, truth)
+    return {**{k: _round(v, 4) for k, v in layout_columns(scores).items()}, "layout_elements": len(parsed.elements),
+            "layout_problem": parsed.problem or ""}
 
 
 def memory_column(label: str) -> str:

@@ -10,6 +10,8 @@ import pandas as pd
 from benchmarks.trackers import describe
 
 TEXT_METRICS = ("cer", "wer", "ned", "word_f1")
+LAYOUT_METRICS = ("layout_overall", "layout_text_ed", "table_teds", "table_teds_s", "reading_order_ed",
+                  "page_tests_passed")  # present on layout runs only (core/layout/reading.py)
 
 
 def summarize(results: pd.DataFrame) -> pd.DataFrame:
@@ -35,6 +37,7 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
             "chars_mean": _mean(ok["chars"]),
             "output_tokens_mean": _mean(ok["output_tokens"]),
         }
+        row |= {f"{name}_mean": _mean(ok[name]) for name in LAYOUT_METRICS if name in results.columns}
         for column in results.columns:
             if column.startswith("field_") and column != "field_accuracy":
                 row[f"{column}_acc"] = _mean(ok[column])

@@ -16,6 +16,7 @@ from ui.arena_view import (ModelColumn, comparison_table, diff_colours, header_c
                            status_frame)
 from ui.document_picker import DocumentPicker, read_pages
 from ui.i18n import text
+from ui.arena_layout import element_counts, layout_documents, layout_gallery, parsed_layouts
 from ui.overlay import draw_boxes
 from ui.tab import UI_UPDATE_INTERVAL_S, Tab
 
@@ -39,7 +40,8 @@ class ArenaTab(Tab):
             self.columns = [self._model_column(m.key, m.name, m.key in settings.default_models)
                             for m in self.config.models]
         self._results_section()
-        self.last_run = gr.State()  # (ArenaRun, image) of this browser session's latest run, for the files
+        # (ArenaRun, image, parsed layouts, language) of this browser session's latest run, for the files
+        self.last_run = gr.State()
         with gr.Accordion(i18n("ar_model_status"), open=False):
             self.status_table = gr.DataFrame(value=status_frame(self.pool, self.forced_language), interactive=False,
                                              elem_id="arena-model-status", wrap=True)
@@ -57,6 +59,8 @@ class ArenaTab(Tab):
                                              visible=False)
             self.overlays = gr.Gallery(label=i18n("ar_overlays"), columns=3, height=520, object_fit="contain",
                                        format="jpeg", elem_id="arena-overlays")
+            with gr.Accordion(i18n("layout_documents"), open=True, visible=False) as self.layout_section:
+                self.layout_docs = gr.HTML(elem_id="arena-layout-docs")
             self.export_files = gr.File(label=i18n("ar_export"), file_count="multiple", interactive=False,
                                         elem_id="arena-export")
             with gr.Accordion(i18n("ar_raw"), open=False):
@@ -103,7 +107,8 @@ class ArenaTab(Tab):
             inputs=[self.picker.document, self.models, self.ground_truth, self.task, self.picker.page],
             outputs=self._outputs(),
             api_name="run_arena", concurrency_limit=self.config.app.concurrency_limit, concurrency_id="arena",
-        ).then(self.show_run_files, inputs=[self.last_run], outputs=[self.overlays, self.export_files],
+        ).then(self.show_run_files, inputs=[self.last_run],
+               outputs=[self.overlays, self.export_files, self.layout_section, self.layout_docs],
                api_visibility="private")
         self.models.change(self.show_columns, inputs=[self.models],
                            outputs=[c.column for c in self.columns], api_visibility="private")
@@ -172,14 +177,15 @@ class ArenaTab(Tab):
 
     def _final_render(self, run: ArenaRun, image, lang: str, started: float) -> list:
         status = f"✓ {len(run.results)}/{len(run.results)} · {time.perf_counter() - started:.1f} s"
+        layouts = parsed_layouts(self.config, run, image)
         fixed = [
             run.to_json(),
-            comparison_table(run, lang),
+            comparison_table(run, lang, {key: element_counts(layout, lang) for key, layout in layouts.items()}),
             charts.speed_chart(run, lang),
             charts.output_chart(run, lang),
             charts.accuracy_chart(run, lang) if run.has_truth else None,
             status,
-            (run, image),
+            (run, image, layouts, lang),
         ]
         columns = []
         for column in self.columns:
@@ -195,10 +201,15 @@ class ArenaTab(Tab):
         return fixed + columns
 
     def show_run_files(self, last_run):
-        """Box overlays and the CSV/JSON export, sent after the results so they never delay them."""
+        """Box overlays, layout views and the CSV/JSON export, sent after the results so they never delay them."""
         if not last_run:
-            return None, None
-        run, image = last_run
+            return None, None, gr.update(visible=False), ""
+        run, image, layouts, lang = last_run
         # Boxes are drawn on a single page; a multi-page run keeps them per page in its JSON.
         overlays = [(draw_boxes(image, r.boxes), r.name) for r in run.results.values() if r.boxes and image is not None]
-        return overlays, run.export(self.exports.folder_for(run.run_id))
+        names = {key: result.name for key, result in run.results.items()}
+        if layouts:
+            overlays += layout_gallery(image, layouts, names, lang)
+        documents = layout_documents(layouts, names, lang)
+        return (overlays, run.export(self.exports.folder_for(run.run_id)), gr.update(visible=bool(documents)),
+                documents)

@@ -77,14 +77,18 @@ def result_cells(column: ModelColumn, result: ModelResult, lang: str) -> list[st
     return [header_cell(column.name, result.status.value, lang, result.cut), result.text, metrics_line(result, lang)]
 
 
-def comparison_table(run: ArenaRun, lang: str) -> pd.DataFrame:
-    """The comparison table shown in the UI, with headers in the user's language."""
+def comparison_table(run: ArenaRun, lang: str, element_counts: dict[str, str] | None = None) -> pd.DataFrame:
+    """The comparison table shown in the UI, with headers in the user's language. `element_counts` (a Layout
+    run): each model's layout elements per category."""
     columns = {"model": "col_model", "status": "col_status", "load_s": "col_load_s", "latency_s": "col_latency_s",
                "chars": "col_chars", "tokens_per_s": "col_tokens_s", "memory_mb": "col_memory"}
     if run.has_truth:
         columns |= {"cer": "col_cer", "wer": "col_wer"}
+    if element_counts:
+        columns["elements"] = "col_elements"
     columns["message"] = "col_message"
-    frame = pd.DataFrame(run.rows(), columns=list(columns))
+    rows = [{**row, "elements": (element_counts or {}).get(row["key"], "")} for row in run.rows()]
+    frame = pd.DataFrame(rows, columns=list(columns))
     frame["status"] = [text(lang, f"st_{s}") for s in frame["status"]]
     return frame.rename(columns={k: text(lang, v) for k, v in columns.items()})
 

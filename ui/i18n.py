@@ -283,6 +283,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "layout_picture": "Picture (not transcribed)",
         "layout_no_box": "no box on the page",
         "layout_formula_failed": "This formula could not be rendered; its LaTeX source is shown.",
+        "layout_unreadable": "unreadable reply",
+        "layout_order": "reading order",
+        "layout_documents": "Replies as documents",
+        "col_elements": "elements",
     },
     "ru": {
         "ar_title": "# Арена OCR и VLM",
@@ -560,6 +564,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "layout_picture": "Изображение (не распознаётся как текст)",
         "layout_no_box": "без рамки на странице",
         "layout_formula_failed": "Эту формулу не удалось отобразить; показан её исходный LaTeX.",
+        "layout_unreadable": "ответ не читается как разметка",
+        "layout_order": "порядок чтения",
+        "layout_documents": "Ответы как документы",
+        "col_elements": "элементы",
     },
 }
 

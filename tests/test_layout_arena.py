@@ -1,0 +1,157 @@
+"""The Layout task end to end: a document parser behind an OpenAI-compatible endpoint answers a layout sample page
+in dots.ocr's format; the benchmark parses and scores it against the page's layout truth, and the arena draws its
+boxes, renders it as a document and counts its elements. A reply that is not layout is shown raw, never raised."""
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from PIL import Image
+
+from backends.config import parse_config
+from backends.contracts.results import Status
+from backends.pool import ModelPool
+from benchmarks.runner import BenchmarkSettings, run_benchmark
+from core.arena_run import ArenaRun
+from core.arena_session import ArenaSession
+from core.dataset import load_dataset
+from core.layout.resize import DOTS_OCR_RULE, smart_resize
+from tests.conftest import SAMPLES
+
+PAGES = SAMPLES / "layout_pages"
+
+
+def dots_reply(item) -> str:
+    """The page's own truth written as dots.ocr writes it: boxes in pixels of the image after its smart_resize."""
+    image = Image.open(item.image_path)
+    height, width = smart_resize(image.height, image.width, DOTS_OCR_RULE)
+    sx, sy = width / image.width, height / image.height
+    cells = [{"bbox": [round(e.box[0] * sx), round(e.box[1] * sy), round(e.box[2] * sx), round(e.box[3] * sy)],
+              "category": e.category, **({"text": e.text} if e.category != "Picture" else {})}
+             for e in item.gt_layout]
+    return json.dumps(cells, ensure_ascii=False)
+
+
+class Replies(BaseHTTPRequestHandler):
+    """An OpenAI-compatible chat endpoint that streams the server's `reply` in a few chunks."""
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        reply = self.server.reply
+        for start in range(0, len(reply), 400):
+            piece = {"choices": [{"index": 0, "delta": {"content": reply[start:start + 400]}, "finish_reason": None}]}
+            self.wfile.write(f"data: {json.dumps(piece)}\n\n".encode())
+        self.wfile.write(b'data: {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}\n\n')
+        self.wfile.write(b"data: [DONE]\n\n")
+
+
+@pytest.fixture
+def parser_server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Replies)
+    httpd.daemon_threads, httpd.reply = True, ""
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def pool_for(server) -> ModelPool:
+    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    return ModelPool(parse_config({"models": [
+        {"key": "tesseract_eng", "name": "Tesseract", "engine": "tesseract", "tasks": ["ocr", "layout"],
+         "options": {"lang": "eng"}},
+        {"key": "dots_remote", "name": "dots.ocr (remote)", "engine": "openai", "endpoint": url,
+         "weights": "rednote-hilab/dots.ocr", "tasks": ["ocr", "layout"], "layout_format": "dots_ocr",
+         "prompts": {"layout": "Please output the layout information from the PDF image."}},
+    ]}))
+
+
+def test_a_perfect_layout_reply_scores_near_the_top_and_garbage_scores_low_without_raising(parser_server):
+    dataset = load_dataset(PAGES).limited(1)
+    [item] = dataset.items
+    assert item.gt_layout and any(e.category == "Table" for e in item.gt_layout) and item.gt_tests
+    pool = pool_for(parser_server)
+    try:
+        parser_server.reply = dots_reply(item)
+        [row] = run_benchmark(pool, ["dots_remote"], dataset, BenchmarkSettings(task="layout")).rows
+        assert row["status"] == "ok" and row["layout_problem"] == ""
+        assert row["layout_elements"] == len(item.gt_layout)
+        assert row["table_teds"] == pytest.approx(1.0) and row["page_tests_passed"] == 1.0
+        assert row["layout_text_ed"] < 0.02 and row["layout_overall"] > 98
+        parser_server.reply = "I am sorry, I cannot see any layout here {"
+        [bad] = run_benchmark(pool, ["dots_remote"], dataset, BenchmarkSettings(task="layout")).rows
+        assert bad["status"] == "ok" and bad["layout_problem"]  # the reason, in words
+        assert bad["layout_overall"] < 20 and bad["table_teds"] == 0
+    finally:
+        pool.close()
+
+
+def test_the_arena_draws_the_boxes_renders_the_table_and_counts_the_elements(parser_server):
+    from ui.arena_layout import element_counts, layout_documents, layout_gallery, parsed_layouts
+    from ui.arena_view import comparison_table
+
+    [item] = load_dataset(PAGES).limited(1).items
+    image = Image.open(item.image_path).convert("RGB")
+    parser_server.reply = dots_reply(item)
+    pool = pool_for(parser_server)
+    try:
+        run = ArenaRun(document=item.image_path.name, task="layout")
+        session = ArenaSession(run, ["dots_remote", "tesseract_eng"], [(1, image)])
+        for _ in session.events(pool):  # what the arena tab drives
+            pass
+        assert {r.status for r in run.results.values()} == {Status.OK}
+        layouts = parsed_layouts(pool.config, run, image)
+    finally:
+        pool.close()
+    parsed = layouts["dots_remote"]
+    assert parsed.ok and len(parsed.elements) == len(item.gt_layout)
+    # Mapped back onto the page: every box within a pixel or two of the truth's.
+    for got, truth in zip(parsed.elements, item.gt_layout):
+        assert max(abs(a - b) for a, b in zip(got.box, truth.box)) <= 2
+    assert not layouts["tesseract_eng"].elements[0].box  # plain text read as Markdown: elements, no boxes
+    names = {"dots_remote": "dots.ocr (remote)", "tesseract_eng": "Tesseract"}
+    gallery = layout_gallery(image, layouts, names, "en")
+    assert [caption for _, caption in gallery] == ["dots.ocr (remote)", "dots.ocr (remote) · reading order"]
+    assert gallery[0][0].size == image.size and gallery[0][0].tobytes() != image.tobytes()
+    documents = layout_documents(layouts, names, "en")
+    assert "<table" in documents and "<math" in documents and "Tesseract" in documents
+    counts = {key: element_counts(layout, "en") for key, layout in layouts.items()}
+    assert "Table 1" in counts["dots_remote"] or "Table 2" in counts["dots_remote"]
+    frame = comparison_table(run, "ru", {key: element_counts(layout, "ru") for key, layout in layouts.items()})
+    assert "элементы" in frame.columns and "Таблица" in frame.iloc[list(run.results).index("dots_remote")]["элементы"]
+
+
+@pytest.mark.slow
+def test_in_a_browser_the_boxes_and_the_rendered_table_appear(parser_server, playwright, tmp_path):
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, serving
+
+    [item] = load_dataset(PAGES).limited(1).items
+    parser_server.reply = dots_reply(item)
+    config = pool_for(parser_server).config
+    config = config.model_copy(update={"app": config.app.model_copy(update={"default_models": ["dots_remote"]})})
+    with serving(config) as url:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            locale="en-US", viewport={"width": 1400, "height": 1600})
+        try:
+            page = context.pages[0] if context.pages else context.new_page()
+            page.goto(url)
+            page.get_by_role("button", name="Run").wait_for(timeout=TIMEOUT_MS)
+            page.locator("#arena-document input[type=file]").set_input_files(str(item.image_path))
+            page.locator("#arena-preview img").wait_for(timeout=TIMEOUT_MS)
+            page.locator("#arena-task").get_by_text("Layout").click()
+            page.get_by_role("button", name="Run").click()
+            page.locator("#arena-layout-docs table").first.wait_for(timeout=TIMEOUT_MS)
+            page.locator("#arena-layout-docs math").first.wait_for(timeout=TIMEOUT_MS)
+            assert page.locator("#arena-overlays img").count() >= 2  # the boxes, then the reading order
+            assert page.locator("#arena-table").get_by_text("Table 1").count() >= 1
+        finally:
+            context.close()
