@@ -219,3 +219,24 @@ def test_the_same_weights_on_transformers_and_vllm_side_by_side_in_the_arena(vll
     print(f"\nTransformers and vLLM agree on the first {common} of {total} tokens of their greedy replies (fp32; "
           f"texts identical: {models['qwen_vl_2b']['text'] == models['qwen_vl_2b_vllm']['text']})")
     assert common >= 1
+
+
+def test_the_layout_task_on_a_real_vllm_server_shows_an_unreadable_reply_raw_and_never_raises(vllm_cache, tmp_path):
+    """A tiny random dots.ocr answers noise to the layout prompt: its column keeps the raw reply, the table says
+    the reply is unreadable as layout, and a model without the task says so in its own column."""
+    from gradio_client import Client, handle_file
+
+    from testkit.servers import launched_app
+
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(shipped_raw_config(), allow_unicode=True), encoding="utf-8")
+    page = ROOT / "samples" / "layout_pages" / "images" / "01_en_water_report.png"
+    with launched_app("--config", str(config), env={"HF_HUB_CACHE": str(vllm_cache)}) as url:
+        outputs = Client(url, verbose=False).predict(handle_file(str(page)), ["dots_ocr", "tesseract"], "",
+                                                     "layout", "1", api_name="/run_arena")
+    report, table = outputs[0], outputs[1]
+    models = {m["key"]: m for m in report["models"]}
+    assert models["dots_ocr"]["status"] == "ok" and models["dots_ocr"]["text"], models["dots_ocr"]["message"]
+    assert models["tesseract"]["status"] == "unavailable" and "'layout' task" in models["tesseract"]["message"]
+    elements = {row[0]: row[table["headers"].index("elements")] for row in table["data"]}
+    assert elements[models["dots_ocr"]["model"]] == "unreadable reply" and not elements[models["tesseract"]["model"]]
