@@ -23,6 +23,8 @@ class ArenaRun:
     results: dict[str, ModelResult] = field(default_factory=dict)  # per model; for several pages, merged over them
     page_results: dict[int, dict[str, ModelResult]] = field(default_factory=dict)  # page number -> per model
     _scores: dict[str, dict[str, float]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # A Layout run's replies as plain text (markup stripped), so that they are scored as text, not as JSON.
+    _read_texts: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def pages(self) -> list[int]:
@@ -47,8 +49,15 @@ class ArenaRun:
         self.results = {k: self.results[k] for k in order if k in self.results}
         self._scores.clear()
 
+    def score_as_text(self, texts: dict[str, str]) -> None:
+        """Score these models on the given texts (a layout reply's page text) instead of their raw replies."""
+        self._read_texts = dict(texts)
+        self._scores.clear()
+
     def scored_text(self, key: str) -> str:
-        """What is scored: the model's text, or its pages' texts without their headers."""
+        """What is scored: the model's text read as plain text, or its pages' texts without their headers."""
+        if key in self._read_texts:
+            return self._read_texts[key]
         if len(self.pages) > 1:
             return "\n".join(self.page_results[n][key].text for n in self.pages if key in self.page_results[n])
         return self.results[key].text

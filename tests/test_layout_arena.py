@@ -155,3 +155,22 @@ def test_in_a_browser_the_boxes_and_the_rendered_table_appear(parser_server, pla
             assert page.locator("#arena-table").get_by_text("Table 1").count() >= 1
         finally:
             context.close()
+
+
+def test_a_layout_reply_is_scored_on_its_text_not_its_json(parser_server):
+    from ui.arena_layout import layout_text, parsed_layouts
+
+    [item] = load_dataset(PAGES).limited(1).items
+    image = Image.open(item.image_path).convert("RGB")
+    parser_server.reply = dots_reply(item)
+    pool = pool_for(parser_server)
+    try:
+        run = ArenaRun(document=item.image_path.name, ground_truth=item.gt_text, task="layout")
+        for _ in ArenaSession(run, ["dots_remote"], [(1, image)]).events(pool):
+            pass
+        raw_cer = run.scores("dots_remote")["cer"]
+        run.score_as_text({k: layout_text(v) for k, v in parsed_layouts(pool.config, run, image).items()})
+        read_cer = run.scores("dots_remote")["cer"]
+    finally:
+        pool.close()
+    assert raw_cer > 0.5 and read_cer < 0.1  # the JSON's keys and boxes count as errors; the text read does not

@@ -16,7 +16,7 @@ from ui.arena_view import (ModelColumn, comparison_table, diff_colours, header_c
                            status_frame)
 from ui.document_picker import DocumentPicker, read_pages
 from ui.i18n import text
-from ui.arena_layout import element_counts, layout_documents, layout_gallery, parsed_layouts
+from ui.arena_layout import element_counts, layout_documents, layout_gallery, layout_text, parsed_layouts
 from ui.overlay import draw_boxes
 from ui.tab import UI_UPDATE_INTERVAL_S, Tab
 
@@ -178,6 +178,7 @@ class ArenaTab(Tab):
     def _final_render(self, run: ArenaRun, image, lang: str, started: float) -> list:
         status = f"✓ {len(run.results)}/{len(run.results)} · {time.perf_counter() - started:.1f} s"
         layouts = parsed_layouts(self.config, run, image)
+        run.score_as_text({key: layout_text(layout) for key, layout in layouts.items()})
         fixed = [
             run.to_json(),
             comparison_table(run, lang, {key: element_counts(layout, lang) for key, layout in layouts.items()}),

@@ -11,6 +11,7 @@ from backends.contracts.schema import ArenaConfig
 from core.arena_run import ArenaRun
 from core.layout.elements import ParsedLayout
 from core.layout.reading import read_layout
+from core.layout.scoring import page_text, strip_markup
 from ui.i18n import text
 from ui.layout_render import category_name
 from ui.layout_view import draw_layout, layout_document_html, legend_html
@@ -22,6 +23,11 @@ def parsed_layouts(config: ArenaConfig, run: ArenaRun, image: Image.Image | None
         return {}
     return {key: read_layout(config.get(key), result.text, image.size)
             for key, result in run.results.items() if result.status == Status.OK and config.find(key)}
+
+
+def layout_text(layout: ParsedLayout) -> str:
+    """The reply as plain page text, scored against a text ground truth; an unreadable reply as it came."""
+    return strip_markup(page_text(layout.elements)) if layout.ok else layout.raw
 
 
 def element_counts(layout: ParsedLayout, lang: str) -> str:

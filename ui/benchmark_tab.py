@@ -23,6 +23,8 @@ UPLOADED = "__upload__"
 SHOWN_COLUMNS = {  # summary column -> i18n key of its header in the tab
     "model": "col_model", "items": "bench_col_items", "errors": "bench_col_errors", "cer_mean": "col_cer",
     "wer_mean": "col_wer", "word_f1_mean": "bench_col_word_f1", "field_accuracy": "bench_col_fields",
+    "layout_overall_mean": "bench_col_layout_overall", "table_teds_mean": "bench_col_teds",
+    "reading_order_ed_mean": "bench_col_order", "page_tests_passed_mean": "bench_col_page_tests",
     "latency_p50_s": "bench_col_p50", "latency_p90_s": "bench_col_p90", "pages_per_s": "bench_col_pages_s",
     "load_s": "col_load_s", "chars_mean": "bench_col_chars",
 }
