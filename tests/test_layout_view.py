@@ -173,3 +173,14 @@ def test_russian_texts_differ_from_english():
     for category in CATEGORIES:  # every category has a name in both languages, and the names differ
         key = "layout_cat_" + category.lower().replace("-", "_")
         assert STRINGS["ru"][key] != STRINGS["en"][key]
+
+
+def test_both_views_from_one_drawing_match_drawing_each_alone():
+    from ui.layout_view import draw_layout_views
+
+    page = Image.new("RGB", (400, 300), "white")
+    layout = ParsedLayout("dots_ocr", [LayoutElement("Text", "a", box=(20, 20, 200, 80)),
+                                       LayoutElement("Table", "<table></table>", "html", box=(40, 120, 380, 280))])
+    boxes, numbered = draw_layout_views(page, layout)
+    assert boxes.tobytes() == draw_layout(page, layout).tobytes()
+    assert numbered.tobytes() == draw_layout(page, layout, numbered=True).tobytes()

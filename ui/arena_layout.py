@@ -14,7 +14,7 @@ from core.layout.reading import read_layout
 from core.layout.scoring import page_text, strip_markup
 from ui.i18n import text
 from ui.layout_render import category_name
-from ui.layout_view import draw_layout, layout_document_html, legend_html
+from ui.layout_view import draw_layout_views, layout_document_html, legend_html
 
 
 def parsed_layouts(config: ArenaConfig, run: ArenaRun, image: Image.Image | None) -> dict[str, ParsedLayout]:
@@ -45,8 +45,8 @@ def layout_gallery(image: Image.Image, layouts: dict[str, ParsedLayout], names: 
     for key, layout in layouts.items():
         if not any(e.box for e in layout.elements):
             continue
-        images.append((draw_layout(image, layout), names[key]))
-        images.append((draw_layout(image, layout, numbered=True), f"{names[key]} · {text(lang, 'layout_order')}"))
+        boxes, numbered = draw_layout_views(image, layout)
+        images += [(boxes, names[key]), (numbered, f"{names[key]} · {text(lang, 'layout_order')}")]
     return images
 
 

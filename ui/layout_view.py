@@ -82,11 +82,7 @@ def draw_layout(page: Image.Image, layout: ParsedLayout, numbered: bool = False)
     `numbered`, each box also carries its reading-order number, the same as in the document view (an element
     without a box is left out, and its number with it)."""
     canvas = page.convert("RGB")  # always a copy
-    boxed: list[tuple[int, LayoutElement, tuple[int, int, int, int]]] = []
-    for number, element in enumerate(layout.elements, 1):
-        box = pixel_box(element.box, canvas.size) if element.box is not None else None
-        if box is not None:
-            boxed.append((number, element, box))
+    boxed = _boxed(layout, canvas.size)
     # "RGBA" mode blends a translucent fill into the page in C, the cheapest tint Pillow offers. All fills come
     # before any outline, so an overlapping box's tint never covers another box's border.
     tint = ImageDraw.Draw(canvas, "RGBA")
@@ -98,10 +94,33 @@ def draw_layout(page: Image.Image, layout: ParsedLayout, numbered: bool = False)
     for _, element, (x0, y0, x1, y1) in boxed:
         draw.rectangle([x0, y0, x1 - 1, y1 - 1], outline=category_colour(element.category), width=width)
     if numbered:
-        masks = digit_masks(label_size(canvas.size))
-        for number, element, box in boxed:
-            _draw_label(draw, number, box, category_colour(element.category), masks, canvas.size)
+        _number(canvas, boxed)
     return canvas
+
+
+def draw_layout_views(page: Image.Image, layout: ParsedLayout) -> tuple[Image.Image, Image.Image]:
+    """Both views from one drawing: the boxes, and a copy of them with the reading-order numbers added."""
+    boxes = draw_layout(page, layout)
+    numbered = boxes.copy()
+    _number(numbered, _boxed(layout, numbered.size))
+    return boxes, numbered
+
+
+def _boxed(layout: ParsedLayout, size: tuple[int, int]) -> list[tuple[int, LayoutElement, tuple[int, int, int, int]]]:
+    """(reading-order number, element, pixel box) for each element with a box on the page."""
+    boxed = []
+    for number, element in enumerate(layout.elements, 1):
+        box = pixel_box(element.box, size) if element.box is not None else None
+        if box is not None:
+            boxed.append((number, element, box))
+    return boxed
+
+
+def _number(canvas: Image.Image, boxed: list[tuple[int, LayoutElement, tuple[int, int, int, int]]]) -> None:
+    draw = ImageDraw.Draw(canvas)
+    masks = digit_masks(label_size(canvas.size))
+    for number, element, box in boxed:
+        _draw_label(draw, number, box, category_colour(element.category), masks, canvas.size)
 
 
 def legend_html(layout: ParsedLayout, lang: str) -> str:
