@@ -74,6 +74,21 @@ def pool_for(server) -> ModelPool:
     ]}))
 
 
+def first_page_served(server):
+    """The first layout sample page, the server set to answer its truth in dots.ocr's format, and a pool for it."""
+    [item] = load_dataset(PAGES).limited(1).items
+    server.reply = dots_reply(item)
+    return item, Image.open(item.image_path).convert("RGB"), pool_for(server)
+
+
+def arena_layout_run(pool: ModelPool, item, image, keys: list[str], truth: str = "") -> ArenaRun:
+    """A Layout run of `keys` on the page, driven as the arena tab drives it."""
+    run = ArenaRun(document=item.image_path.name, ground_truth=truth, task="layout")
+    for _ in ArenaSession(run, keys, [(1, image)]).events(pool):
+        pass
+    return run
+
+
 def test_a_perfect_layout_reply_scores_near_the_top_and_garbage_scores_low_without_raising(parser_server):
     dataset = load_dataset(PAGES).limited(1)
     [item] = dataset.items
@@ -98,15 +113,9 @@ def test_the_arena_draws_the_boxes_renders_the_table_and_counts_the_elements(par
     from ui.arena_layout import element_counts, layout_documents, layout_gallery, parsed_layouts
     from ui.arena_view import comparison_table
 
-    [item] = load_dataset(PAGES).limited(1).items
-    image = Image.open(item.image_path).convert("RGB")
-    parser_server.reply = dots_reply(item)
-    pool = pool_for(parser_server)
+    item, image, pool = first_page_served(parser_server)
     try:
-        run = ArenaRun(document=item.image_path.name, task="layout")
-        session = ArenaSession(run, ["dots_remote", "tesseract_eng"], [(1, image)])
-        for _ in session.events(pool):  # what the arena tab drives
-            pass
+        run = arena_layout_run(pool, item, image, ["dots_remote", "tesseract_eng"])
         assert {r.status for r in run.results.values()} == {Status.OK}
         layouts = parsed_layouts(pool.config, run, image)
     finally:
@@ -160,14 +169,9 @@ def test_in_a_browser_the_boxes_and_the_rendered_table_appear(parser_server, pla
 def test_a_layout_reply_is_scored_on_its_text_not_its_json(parser_server):
     from ui.arena_layout import layout_text, parsed_layouts
 
-    [item] = load_dataset(PAGES).limited(1).items
-    image = Image.open(item.image_path).convert("RGB")
-    parser_server.reply = dots_reply(item)
-    pool = pool_for(parser_server)
+    item, image, pool = first_page_served(parser_server)
     try:
-        run = ArenaRun(document=item.image_path.name, ground_truth=item.gt_text, task="layout")
-        for _ in ArenaSession(run, ["dots_remote"], [(1, image)]).events(pool):
-            pass
+        run = arena_layout_run(pool, item, image, ["dots_remote"], truth=item.gt_text)
         raw_cer = run.scores("dots_remote")["cer"]
         run.score_as_text({k: layout_text(v) for k, v in parsed_layouts(pool.config, run, image).items()})
         read_cer = run.scores("dots_remote")["cer"]
