@@ -154,12 +154,14 @@ class ModelPool:
         yield Progress(key, "loading")
         started = time.perf_counter()
         try:
-            engine = self._create_engine(entry)
+            engine = slot.loading = self._create_engine(entry)
             yield from load_with_progress(key, engine)
         except Exception as exc:
+            slot.loading = None
             self._availability.forget(key)  # what made the load fail may also change the answer (deleted weights)
             yield ModelResult(key, entry.name, Status.ERROR, message=f"failed to load: {describe(exc)}", details=details)
             return None
+        slot.loading = None
         if abandoned.is_set():  # timed out while loading: free it instead of keeping it warm
             self._residency.forget(key, slot)
             engine.unload()
@@ -242,8 +244,9 @@ class ModelPool:
         if slot is not None:
             # The hung thread keeps its engine and lock; the next request starts from a clean slot.
             self._residency.forget(key, slot)
-            if slot.engine is not None:
-                slot.engine.cancel()  # stop generating (or kill its worker) so the thread ends and frees it
+            running = slot.engine or slot.loading
+            if running is not None:
+                running.cancel()  # stop generating or loading (or kill its worker) so the thread ends and frees it
         seconds = self.config.timeout_for(key)
         return ModelResult(key, entry.name, Status.TIMEOUT, text=text,
                            message=f"no result within {seconds:g} s (timeout_s in config.yaml); the model was reset")

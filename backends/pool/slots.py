@@ -17,6 +17,7 @@ class Slot:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     engine: Engine | None = None
+    loading: Engine | None = None  # the engine being loaded: a timeout cancels it (a worker's start is killed)
     load_s: float | None = None
     footprint_mb: float = 0.0  # what the loaded model holds, counted against the budget
     last_used: float = 0.0
