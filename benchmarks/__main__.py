@@ -2,6 +2,7 @@
 
     python -m benchmarks run --models tesseract,rapidocr --dataset samples/en_printed_pages [--out DIR]
                              [--repeats N] [--warmup N] [--limit N] [--task ocr] [--casefold]
+                             [--concurrency 1,4,16 [--slo-s SECONDS]]
     python -m benchmarks history
     python -m benchmarks compare RUN_A RUN_B
 """
@@ -19,6 +20,8 @@ from backends.pool import ModelPool
 from benchmarks import history
 from core.dataset import DatasetError, load_dataset
 from core.metrics import Normalization
+from benchmarks.load import ConcurrencyError, LoadSettings, parse_levels
+from benchmarks.load_report import LOAD_MARKDOWN_COLUMNS, summary_frame as load_summary_frame
 from benchmarks.report import MARKDOWN_COLUMNS, overhead, results_frame, run_record, write_report
 from benchmarks.summary import summarize
 from benchmarks.runner import BenchmarkSettings, run_benchmark
@@ -43,6 +46,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     run.add_argument("--no-nfkc", action="store_true", help="score without Unicode NFKC normalisation")
     run.add_argument("--keep-whitespace", action="store_true", help="score without collapsing whitespace")
     run.add_argument("--pdf-dpi", type=float, default=200, help="resolution PDF pages are rendered at")
+    run.add_argument("--concurrency", metavar="N[,N...]",
+                     help="after each model's one-at-a-time pass, serve the dataset again with up to N requests in "
+                          "flight, for each N (e.g. 1,4,16): pages/s, tokens/s, TTFT, TPOT, ITL, goodput")
+    run.add_argument("--slo-s", type=float, metavar="SECONDS",
+                     help="with --concurrency: the latency target; goodput counts the pages/s finished within it")
 
     commands.add_parser("history", help="list the recorded runs, newest first")
     compare = commands.add_parser("compare", help="compare two recorded runs, model by model")
@@ -62,6 +70,7 @@ def run_command(args: argparse.Namespace, config) -> int:
             repeats=args.repeats, warmup=args.warmup, limit=args.limit, task=args.task, pdf_dpi=args.pdf_dpi,
             normalization=Normalization(nfkc=not args.no_nfkc, collapse_whitespace=not args.keep_whitespace,
                                         casefold=args.casefold))
+        load = load_settings(args)
     except (DatasetError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -83,7 +92,7 @@ def run_command(args: argparse.Namespace, config) -> int:
         bar.update(done - bar.n)
 
     try:
-        run = run_benchmark(pool, models, dataset, settings, on_progress)
+        run = run_benchmark(pool, models, dataset, settings, on_progress, load)
     finally:
         bar.close()
         pool.close()
@@ -93,11 +102,27 @@ def run_command(args: argparse.Namespace, config) -> int:
     history.record_run(args.history, run_record(run, summary), out)
     print(f"recorded in {args.history}", file=sys.stderr)
     print(_markdown(summary[[c for c in MARKDOWN_COLUMNS if c in summary]].dropna(axis=1, how="all")))
+    under_load = load_summary_frame(run)
+    if under_load is not None:
+        print("\nunder load (requests in flight per model):")
+        print(_markdown(under_load[[c for c in LOAD_MARKDOWN_COLUMNS if c in under_load]].dropna(axis=1, how="all")))
+    for key, why in run.load_skipped.items():
+        print(f"not swept: {key}: {why}", file=sys.stderr)
     ratio = overhead(run)
     print(f"\nrun {run.run_id}: {run.wall_s:.1f} s wall, {run.engine_s:.1f} s in the engines"
           + (f" (overhead ×{ratio:.3f})" if ratio else ""))
     print(f"report: {paths['report.html']}\nfiles: {out}")
     return 0
+
+
+def load_settings(args: argparse.Namespace) -> LoadSettings | None:
+    """The concurrency sweep asked for, if any (ConcurrencyError, a ValueError, for a bad value)."""
+    if args.concurrency is None:
+        if args.slo_s is not None:
+            raise ConcurrencyError("--slo-s needs --concurrency (goodput is a figure of the concurrency sweep)",
+                                   str(args.slo_s))
+        return None
+    return LoadSettings(parse_levels(args.concurrency), args.slo_s)
 
 
 def _markdown(frame) -> str:

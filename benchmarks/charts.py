@@ -1,4 +1,5 @@
-"""Plotly charts of a benchmark: accuracy against latency (with the Pareto front), memory, and per-item CER.
+"""Plotly charts of a benchmark: accuracy against latency (with the Pareto front), memory, per-item CER, and a
+concurrency sweep's throughput against latency.
 
 The HTML report and the Benchmark tab draw the same figures. Each function returns None when the run has
 nothing to draw (no ground truth, no memory figures), and the caller says so instead of showing an empty plot.
@@ -12,6 +13,7 @@ ACCURACY_AXES = (  # (summary column, axis title, lower is better), the first on
     ("cer_mean", "CER, mean (lower is better)", True),
     ("field_accuracy", "field accuracy (higher is better)", False),
 )
+CURVE_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 
 
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
@@ -69,3 +71,34 @@ def cer_distribution_chart(results: pd.DataFrame, title: str = "CER per item") -
                             text=group["item"], hovertemplate="%{text}: CER %{y:.3f}<extra></extra>")
                      for model, group in scored.groupby("model", sort=False)])
     return _layout(fig, title, "model", "CER (per item)")
+
+
+def throughput_latency_chart(load: pd.DataFrame | None, title: str = "Throughput vs latency") -> go.Figure | None:
+    """A concurrency sweep: latency p50 (solid) and p90 (dotted) against throughput, a line per model and a
+    point per concurrency level (labelled c=N); buttons switch the x axis between pages/s and output tokens/s."""
+    if load is None or load.empty or not {"pages_per_s", "latency_p50_s"} <= set(load.columns):
+        return None
+    data = load.dropna(subset=["pages_per_s", "latency_p50_s"])
+    if data.empty:
+        return None
+    fig, by_pages, by_tokens = go.Figure(), [], []
+    for n, (model, group) in enumerate(data.groupby("model", sort=False)):
+        group = group.sort_values("concurrency")
+        color = CURVE_COLORS[n % len(CURVE_COLORS)]
+        for percentile, dash in (("p50", "solid"), ("p90", "dot")):
+            fig.add_trace(go.Scatter(
+                x=group["pages_per_s"], y=group[f"latency_{percentile}_s"], name=f"{model}, latency {percentile}",
+                mode="lines+markers+text" if percentile == "p50" else "lines+markers",
+                text=[f"c={c}" for c in group["concurrency"]], textposition="top left", cliponaxis=False,
+                line=dict(color=color, dash=dash), customdata=group[["concurrency", "output_tokens_per_s"]],
+                hovertemplate=(f"{model}<br>%{{customdata[0]}} in flight: %{{x:.3g}} (output tokens/s "
+                               f"%{{customdata[1]:.4g}})<br>latency {percentile} %{{y:.3g}} s<extra></extra>")))
+            by_pages.append(list(group["pages_per_s"]))
+            by_tokens.append(list(group["output_tokens_per_s"]))
+    fig.update_layout(updatemenus=[dict(type="buttons", direction="right", x=1.0, xanchor="right", y=1.12, buttons=[
+        dict(label="pages/s", method="update", args=[{"x": by_pages}, {"xaxis.title.text": "pages/s"}]),
+        dict(label="output tokens/s", method="update",
+             args=[{"x": by_tokens}, {"xaxis.title.text": "output tokens/s"}])])])
+    fig.update_xaxes(rangemode="tozero")
+    fig.update_yaxes(rangemode="tozero")
+    return _layout(fig, title, "pages/s", "latency per page, s (p50 solid, p90 dotted)")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks import charts
+from benchmarks import charts, load_report
 from benchmarks.runner import BenchmarkRun
 from benchmarks.summary import summarize
 from core.exports import write_csv, write_json
@@ -43,6 +43,7 @@ def run_record(run: BenchmarkRun, summary: pd.DataFrame) -> dict:
         "overhead": _round(overhead(run)),
         "memory_labels": run.memory_labels,
         "summary": _records(summary),
+        **load_report.load_record(run, with_requests=False),
     }
 
 
@@ -56,11 +57,11 @@ def write_report(run: BenchmarkRun, out: Path) -> dict[str, Path]:
     write_csv(paths["summary.csv"], summary)
     items = [{**row, "text": run.texts[(row["key"], row["item"])], "runs": run.runs[(row["key"], row["item"])]}
              for row in _records(results)]
-    record = {**run_record(run, summary), "items": items}
+    record = {**run_record(run, summary), **load_report.load_record(run, with_requests=True), "items": items}
     write_json(paths["results.json"], record)
     paths["report.md"].write_text(markdown_report(run, summary, results), encoding="utf-8")
     paths["report.html"].write_text(html_report(run, summary, results), encoding="utf-8")
-    return paths
+    return paths | load_report.write_load_files(run, out)
 
 
 def _header_lines(run: BenchmarkRun) -> list[str]:
@@ -72,6 +73,7 @@ def _header_lines(run: BenchmarkRun) -> list[str]:
         f"{s.warmup} warm-up run(s), {s.repeats} repeat(s) per item; text normalised: {s.normalization.describe()}.",
         f"Wall time {run.wall_s:.1f} s for {run.engine_s:.1f} s of engine time"
         + (f" (benchmark overhead ×{ratio:.3f})." if ratio else "."),
+        *load_report.header_line(run),
     ]
 
 
@@ -87,6 +89,7 @@ def markdown_report(run: BenchmarkRun, summary: pd.DataFrame, results: pd.DataFr
     if memory_columns:
         memory = summary[["model", *memory_columns]].rename(columns=lambda c: run.memory_labels.get(c, c))
         lines += ["## Memory (MB, peak)", "", memory.to_markdown(index=False, floatfmt=".1f"), ""]
+    lines += load_report.load_markdown(run)
     errors = results[results["status"] != "ok"]
     if not errors.empty:
         lines += ["## Errors", ""] + [f"- **{r.model}**, `{r.item}` ({r.status}): {r.message}"
@@ -112,6 +115,7 @@ td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}} td:first-child{{
 <body><h1>Benchmark: {html.escape(run.dataset.name)}</h1>{header}
 <h2>Summary</h2><div style="overflow-x:auto">{summary.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.4g}")}</div>
 {''.join(plots)}
+{load_report.load_html(run, include_plotlyjs=inline)}
 <h2>Errors</h2>{errors.to_html(index=False) if not errors.empty else "<p>none</p>"}
 </body></html>
 """

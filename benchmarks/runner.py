@@ -3,6 +3,8 @@
 Models run one after another (never two at once), so their timings and memory peaks are their own. For each
 model: optional warm-up runs on the first item (not recorded), then each item `repeats` times. A failure (the
 model's error, a timeout, an unreadable image, a bad manifest row) becomes that item's error row and the run goes on.
+With a concurrency sweep (`LoadSettings`), each model then serves the dataset again at each level, with that many
+requests in flight (benchmarks/load.py), before the next model starts.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from core import metrics
 from core.dataset import Dataset, DatasetItem
 from core.layout.reading import layout_columns, layout_truth, read_layout
 from core.layout.scoring import score_layout
+from benchmarks.load import Job, LevelRun, LoadSettings, run_level
 from benchmarks.trackers import MemoryTracker, SpeedTracker, describe
 
 ProgressCallback = Callable[[int, int, str], None]  # (steps done, steps in all, what is running)
@@ -51,8 +54,12 @@ class BenchmarkRun:
     texts: dict[tuple[str, str], str] = field(default_factory=dict)  # (model key, item id) -> output text
     runs: dict[tuple[str, str], list[dict]] = field(default_factory=dict)  # each repeat's timings
     memory_labels: dict[str, str] = field(default_factory=dict)  # results column -> what the figure counts
-    wall_s: float = 0.0
+    wall_s: float = 0.0  # the one-at-a-time passes (a concurrency sweep's time is load_wall_s)
     warmup_engine_s: float = 0.0
+    load: LoadSettings | None = None  # the concurrency sweep, if one was asked for
+    levels: list[LevelRun] = field(default_factory=list)  # one per model and level, in the order they ran
+    load_skipped: dict[str, str] = field(default_factory=dict)  # model key -> why it was not swept
+    load_wall_s: float = 0.0
 
     @property
     def engine_s(self) -> float:
@@ -60,56 +67,122 @@ class BenchmarkRun:
         return sum(r["engine_s"] for runs in self.runs.values() for r in runs) + self.warmup_engine_s
 
 
+class Steps:
+    """Progress through the run: steps done of all, reported with what is running."""
+
+    def __init__(self, total: int, report: ProgressCallback | None):
+        self.done, self.total = 0, total
+        self._report = report or (lambda *_: None)
+
+    def show(self, description: str) -> None:
+        self._report(self.done, self.total, description)
+
+    def advance(self, steps: int = 1) -> None:
+        self.done += steps
+
+
 def run_benchmark(pool: ModelPool, models: list[str], dataset: Dataset, settings: BenchmarkSettings = BenchmarkSettings(),
-                  on_progress: ProgressCallback | None = None) -> BenchmarkRun:
+                  on_progress: ProgressCallback | None = None, load: LoadSettings | None = None) -> BenchmarkRun:
+    """Each model over the dataset one page at a time; with `load`, then its concurrency sweep while it is warm."""
     dataset = dataset.limited(settings.limit)
-    run = BenchmarkRun(dataset, settings, list(dict.fromkeys(models)))
+    run = BenchmarkRun(dataset, settings, list(dict.fromkeys(models)), load=load)
     steps_per_model = settings.warmup + len(dataset.items) * settings.repeats
-    total, done = steps_per_model * len(run.models), 0
-    report = on_progress or (lambda *_: None)
+    sweep_steps = len(load.levels) * len(dataset.items) * settings.repeats if load else 0
+    steps = Steps((steps_per_model + sweep_steps) * len(run.models), on_progress)
     started = time.perf_counter()
     for key in run.models:
-        name = _model_name(pool, key)
         was_loaded = key in pool.loaded_keys()
-        load_s: float | None = None
-        first = next((item for item in dataset.items if not item.problem), None)
-        for n in range(settings.warmup):
-            report(done, total, f"{name}: warm-up {n + 1}/{settings.warmup}")
-            if first is not None:
-                attempt = _attempt(pool, key, first, settings)
-                load_s = attempt["load_s"] if load_s is None else load_s
-                run.warmup_engine_s += attempt["engine_s"]
-            done += 1
-        for item in dataset.items:
-            attempts = []
-            for n in range(settings.repeats):
-                report(done, total, f"{name}: {item.item_id}" + (f" ({n + 1}/{settings.repeats})"
-                                                                  if settings.repeats > 1 else ""))
-                attempt = _attempt(pool, key, item, settings)
-                attempts.append(attempt)
-                done += 1
-                if attempt["status"] != Status.OK.value:
-                    done += settings.repeats - n - 1  # no point repeating a failure
-                    break
-            if load_s is None and attempts[0]["status"] != "skipped":
-                load_s = attempts[0]["load_s"]
-            row = _row(key, name, item, attempts, settings.normalization)
-            if settings.task == "layout":
-                row |= _layout_row(pool, key, item, attempts[-1])
-            run.rows.append(row)
-            run.memory_labels |= {memory_column(label): label for a in attempts for label in a["memory_mb"]}
-            run.texts[(key, item.item_id)] = attempts[-1]["text"]
-            run.runs[(key, item.item_id)] = [{k: _round(a[k]) for k in ("wall_s", "load_s", "first_token_s",
-                                                                         "latency_s", "engine_s")}
-                                             for a in attempts]
-        for row in run.rows:
-            if row["key"] == key:
-                row["load_s"] = _round(load_s)  # the model's cold load, on each of its rows
+        _run_model(pool, run, key, steps)
+        if load:
+            sweep_started = time.perf_counter()
+            _sweep_model(pool, run, key, steps)
+            run.load_wall_s += time.perf_counter() - sweep_started
         if not was_loaded:
             pool.unload(key)  # the next model's memory figures start clean
-    report(total, total, "done")
-    run.wall_s = time.perf_counter() - started
+    steps.done = steps.total
+    steps.show("done")
+    run.wall_s = time.perf_counter() - started - run.load_wall_s
     return run
+
+
+def _run_model(pool: ModelPool, run: BenchmarkRun, key: str, steps: Steps) -> None:
+    """One model over every item, one request at a time: its rows, texts and timings in `run`."""
+    settings, name = run.settings, _model_name(pool, key)
+    load_s: float | None = None
+    first = next((item for item in run.dataset.items if not item.problem), None)
+    for n in range(settings.warmup):
+        steps.show(f"{name}: warm-up {n + 1}/{settings.warmup}")
+        if first is not None:
+            attempt = _attempt(pool, key, first, settings)
+            load_s = attempt["load_s"] if load_s is None else load_s
+            run.warmup_engine_s += attempt["engine_s"]
+        steps.advance()
+    for item in run.dataset.items:
+        attempts = []
+        for n in range(settings.repeats):
+            steps.show(f"{name}: {item.item_id}" + (f" ({n + 1}/{settings.repeats})" if settings.repeats > 1 else ""))
+            attempt = _attempt(pool, key, item, settings)
+            attempts.append(attempt)
+            steps.advance()
+            if attempt["status"] != Status.OK.value:
+                steps.advance(settings.repeats - n - 1)  # no point repeating a failure
+                break
+        if load_s is None and attempts[0]["status"] != "skipped":
+            load_s = attempts[0]["load_s"]
+        row = _row(key, name, item, attempts, settings.normalization)
+        if settings.task == "layout":
+            row |= _layout_row(pool, key, item, attempts[-1])
+        run.rows.append(row)
+        run.memory_labels |= {memory_column(label): label for a in attempts for label in a["memory_mb"]}
+        run.texts[(key, item.item_id)] = attempts[-1]["text"]
+        run.runs[(key, item.item_id)] = [{k: _round(a[k]) for k in ("wall_s", "load_s", "first_token_s",
+                                                                     "latency_s", "engine_s")}
+                                         for a in attempts]
+    for row in run.rows:
+        if row["key"] == key:
+            row["load_s"] = _round(load_s)  # the model's cold load, on each of its rows
+
+
+def _sweep_model(pool: ModelPool, run: BenchmarkRun, key: str, steps: Steps) -> None:
+    """The model's concurrency sweep: every readable item `repeats` times at each level, after its one-at-a-time
+    pass (which loaded and warmed it). A model with no page read OK one at a time is not swept."""
+    name, settings = _model_name(pool, key), run.settings
+    per_level = len(run.dataset.items) * settings.repeats
+    if not any(r["key"] == key and r["status"] == Status.OK.value for r in run.rows):
+        run.load_skipped[key] = "no page was read OK one at a time"
+        steps.advance(per_level * len(run.load.levels))
+        return
+    jobs = _load_jobs(run.dataset.items, settings)
+    if jobs and key not in pool.loaded_keys():  # reset after a timeout: its load must not count as a request's
+        for _ in pool.run_many([key], jobs[0].request):
+            pass
+    for level in run.load.levels:
+        description = f"{name}: {level} in flight"
+        steps.show(description)
+
+        def request_done(description: str = description) -> None:
+            steps.advance()
+            steps.show(description)
+
+        level_run = run_level(pool, key, name, jobs, level, on_request=request_done)
+        steps.advance(per_level - len(jobs))  # the unreadable items are not sent
+        run.levels.append(level_run)
+        run.memory_labels |= {memory_column(label): label for label in level_run.memory_mb}
+
+
+def _load_jobs(items: list[DatasetItem], settings: BenchmarkSettings) -> list[Job]:
+    """The sweep's requests, read before the clock starts: one request per readable item, sent `repeats` times
+    (so an HTTP engine encodes each page once, as a client with the pages at hand would)."""
+    jobs = []
+    for item in items:
+        if item.problem:
+            continue
+        try:
+            request = PageRequest(_page_image(item, settings), task=settings.task)
+        except DocumentError:
+            continue
+        jobs += [Job(item.item_id, n + 1, request) for n in range(settings.repeats)]
+    return jobs
 
 
 def _model_name(pool: ModelPool, key: str) -> str:
@@ -127,8 +200,7 @@ def _attempt(pool: ModelPool, key: str, item: DatasetItem, settings: BenchmarkSe
     if item.problem:
         return {**base, "status": "skipped", "message": item.problem}
     try:
-        image = (render_pdf_page(item.image_path, item.page, dpi=settings.pdf_dpi) if item.page is not None
-                 else load_image(item.image_path))
+        image = _page_image(item, settings)
     except DocumentError as exc:
         return {**base, "status": Status.ERROR.value, "message": str(exc)}
     request = PageRequest(image, task=settings.task)
@@ -146,6 +218,11 @@ def _attempt(pool: ModelPool, key: str, item: DatasetItem, settings: BenchmarkSe
             "latency_s": speed.latency_s, "tokens_per_s": speed.tokens_per_s,
             "output_tokens": result.metrics.output_tokens, "wall_s": speed.wall_s, "engine_s": engine_s,
             "memory_mb": {**memory.readings(), **result.metrics.memory_mb}}
+
+
+def _page_image(item: DatasetItem, settings: BenchmarkSettings):
+    return (render_pdf_page(item.image_path, item.page, dpi=settings.pdf_dpi) if item.page is not None
+            else load_image(item.image_path))
 
 
 def _row(key: str, name: str, item: DatasetItem, attempts: list[dict], normalization: metrics.Normalization) -> dict:

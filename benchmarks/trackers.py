@@ -35,15 +35,17 @@ class Stats:
     p50: float | None
     p90: float | None
     n: int
+    p99: float | None = None
 
 
 def describe(values) -> Stats:
-    """Mean and the 50th/90th percentiles (linear interpolation, as numpy and pandas compute them), ignoring
-    missing values."""
+    """Mean and the 50th/90th/99th percentiles (linear interpolation, as numpy and pandas compute them),
+    ignoring missing values."""
     clean = [float(v) for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
     if not clean:
         return Stats(None, None, None, 0)
-    return Stats(float(np.mean(clean)), float(np.percentile(clean, 50)), float(np.percentile(clean, 90)), len(clean))
+    p50, p90, p99 = (float(p) for p in np.percentile(clean, [50, 90, 99]))
+    return Stats(float(np.mean(clean)), p50, p90, len(clean), p99)
 
 
 class SpeedTracker:

@@ -1,7 +1,10 @@
 """The Benchmark tab: a bundled or uploaded dataset, several models, the summary table, charts and report files.
 
 It runs `benchmarks.runner.run_benchmark` on the app's own pool (warm models stay warm) and writes the same
-files as `python -m benchmarks run`, which it also appends to the benchmark history.
+files as `python -m benchmarks run`, which it also appends to the benchmark history. With a concurrency ("4" or
+"1,4,16"), each model then serves the dataset with that many requests in flight: the throughput table and the
+throughput-latency curve are drawn by a second step from the run's load summary, so the API's answer keeps its
+six values.
 """
 from __future__ import annotations
 
@@ -9,8 +12,11 @@ import tempfile
 from pathlib import Path
 
 import gradio as gr
+import pandas as pd
 
 from benchmarks import charts, history
+from benchmarks.load import MAX_CONCURRENCY, ConcurrencyError, LoadSettings, parse_levels
+from benchmarks.load_report import summary_frame as load_summary_frame
 from core.dataset import DatasetError, extract_dataset_zip, load_dataset, offered_datasets
 from core.metrics import Normalization
 from benchmarks.report import overhead, results_frame, run_record, write_report
@@ -28,6 +34,16 @@ SHOWN_COLUMNS = {  # summary column -> i18n key of its header in the tab
     "latency_p50_s": "bench_col_p50", "latency_p90_s": "bench_col_p90", "pages_per_s": "bench_col_pages_s",
     "load_s": "col_load_s", "chars_mean": "bench_col_chars",
 }
+LOAD_COLUMNS = {  # load summary column -> i18n key of its header
+    "model": "col_model", "concurrency": "bench_col_concurrency", "errors": "bench_col_errors",
+    "pages_per_s": "bench_col_pages_s", "output_tokens_per_s": "bench_col_tokens_s",
+    "goodput_pages_per_s": "bench_col_goodput", "ttft_p50_s": "bench_col_ttft_p50", "ttft_p99_s": "bench_col_ttft_p99",
+    "tpot_p50_s": "bench_col_tpot_p50", "tpot_p99_s": "bench_col_tpot_p99", "itl_p50_s": "bench_col_itl_p50",
+    "itl_p99_s": "bench_col_itl_p99", "latency_p50_s": "bench_col_p50", "latency_p90_s": "bench_col_p90",
+    "latency_p99_s": "bench_col_p99", "batching": "bench_col_batching",
+}
+REPORT_FILES = ("report.html", "summary.csv", "results.csv", "results.json", "report.md", "load_summary.csv",
+                "load_results.csv")
 
 
 class BenchmarkTab(Tab):
@@ -56,6 +72,10 @@ class BenchmarkTab(Tab):
                                             elem_id="bench-warmup")
                     self.limit = gr.Number(0, label=i18n("bench_limit"), minimum=0, precision=0,
                                            elem_id="bench-limit")
+                with gr.Row():
+                    self.concurrency = gr.Textbox("", label=i18n("bench_concurrency"), placeholder="1,4,16",
+                                                  elem_id="bench-concurrency")
+                    self.slo = gr.Number(0, label=i18n("bench_slo"), minimum=0, elem_id="bench-slo")
                 self.casefold = gr.Checkbox(False, label=i18n("bench_casefold"), elem_id="bench-casefold")
                 self.run_button = gr.Button(i18n("bench_run"), variant="primary", elem_id="bench-run")
         self.status = gr.Markdown(elem_id="bench-status")
@@ -65,6 +85,10 @@ class BenchmarkTab(Tab):
             self.pareto_plot = gr.Plot(label=i18n("bench_chart_pareto"), elem_id="bench-pareto")
             self.memory_plot = gr.Plot(label=i18n("bench_chart_memory"), elem_id="bench-memory")
         self.cer_plot = gr.Plot(label=i18n("bench_chart_cer"), elem_id="bench-cer")
+        self.load_table = gr.DataFrame(label=i18n("bench_load_table"), interactive=False, wrap=True, visible=False,
+                                       elem_id="bench-load")
+        self.load_plot = gr.Plot(label=i18n("bench_chart_load"), visible=False, elem_id="bench-load-chart")
+        self.load_summary = gr.State(None)  # the last run's load summary (records), for the second step
         self.files = gr.File(label=i18n("bench_files"), file_count="multiple", interactive=False,
                              elem_id="bench-files")
         # Uploading a zip means "benchmark this one".
@@ -72,18 +96,23 @@ class BenchmarkTab(Tab):
                            outputs=[self.dataset], api_visibility="private")
         self.run_button.click(
             self.run, inputs=[self.dataset, self.upload, self.models, self.repeats, self.warmup, self.limit,
-                              self.casefold],
-            outputs=[self.status, self.summary, self.pareto_plot, self.memory_plot, self.cer_plot, self.files],
-            api_name="run_benchmark", concurrency_limit=1, concurrency_id="benchmark")
+                              self.casefold, self.concurrency, self.slo],
+            outputs=[self.status, self.summary, self.pareto_plot, self.memory_plot, self.cer_plot, self.files,
+                     self.load_summary],
+            api_name="run_benchmark", concurrency_limit=1, concurrency_id="benchmark",
+        ).success(self.show_load, inputs=[self.load_summary], outputs=[self.load_table, self.load_plot],
+                  api_visibility="private")
 
     def run(self, dataset_name: str, upload: str | None, models: list[str] | None, repeats: float | None,
-            warmup: float | None, limit: float | None, casefold: bool, request: gr.Request = None,
-            progress: gr.Progress = gr.Progress()):
-        """Benchmark the chosen models on a dataset; returns the summary, charts and report files."""
+            warmup: float | None, limit: float | None, casefold: bool, concurrency: str | None = "",
+            slo_s: float | None = 0, request: gr.Request = None, progress: gr.Progress = gr.Progress()):
+        """Benchmark the chosen models on a dataset; returns the summary, charts and report files (and, for the
+        second step, the load summary of a concurrency sweep)."""
         lang = self.language(request)
         selected = self.selected_models(models)
         if not selected:
             raise gr.Error(text(lang, "err_no_models"))
+        load = load_settings(concurrency, slo_s, lang)
         try:
             settings = BenchmarkSettings(repeats=int(repeats or 1), warmup=int(warmup or 0),
                                          limit=int(limit) if limit else None,
@@ -95,7 +124,7 @@ class BenchmarkTab(Tab):
         def on_progress(done: int, total: int, description: str) -> None:
             progress((done, total), desc=description, unit="runs")
 
-        run = run_benchmark(self.pool, selected, dataset, settings, on_progress)
+        run = run_benchmark(self.pool, selected, dataset, settings, on_progress, load)
         out = self.exports.folder_for(f"benchmark-{run.run_id}")
         paths = write_report(run, out)
         results = results_frame(run)
@@ -105,15 +134,26 @@ class BenchmarkTab(Tab):
         status = text(lang, "bench_done").format(
             run_id=run.run_id, dataset=dataset.name, items=len(run.dataset.items), wall=run.wall_s,
             overhead=f"×{ratio:.2f}" if ratio else "—")
+        if load:
+            status += " " + text(lang, "bench_load_done").format(levels=",".join(map(str, load.levels)),
+                                                                 wall=run.load_wall_s)
         if run.dataset.problems:
             status += "\n\n" + "\n".join(f"- {p}" for p in run.dataset.problems)
         shown = summary[[c for c in SHOWN_COLUMNS if c in summary]]
+        under_load = load_summary_frame(run)
         return (status, shown.rename(columns={c: text(lang, k) for c, k in SHOWN_COLUMNS.items()}),
                 charts.pareto_chart(summary, text(lang, "bench_chart_pareto")),
                 charts.memory_chart(summary, run.memory_labels, text(lang, "bench_chart_memory")),
                 charts.cer_distribution_chart(results, text(lang, "bench_chart_cer")),
-                [str(paths[name]) for name in ("report.html", "summary.csv", "results.csv", "results.json",
-                                               "report.md")])
+                [str(paths[name]) for name in REPORT_FILES if name in paths],
+                None if under_load is None else under_load.to_dict(orient="records"))
+
+    def show_load(self, records: list[dict] | None, request: gr.Request = None):
+        """The throughput table and curve of the last run's concurrency sweep (hidden when it had none)."""
+        if not records:
+            return gr.update(value=None, visible=False), gr.update(value=None, visible=False)
+        table, figure = load_view(pd.DataFrame(records), self.language(request))
+        return gr.update(value=table, visible=True), gr.update(value=figure, visible=True)
 
     def _dataset_folder(self, dataset_name: str, upload: str | None, lang: str) -> Path:
         if dataset_name == UPLOADED:
@@ -125,6 +165,32 @@ class BenchmarkTab(Tab):
         if dataset_name not in self.datasets:
             raise DatasetError(f"unknown dataset {dataset_name}")
         return self.datasets[dataset_name]
+
+
+def load_settings(concurrency: str | None, slo_s: float | None, lang: str) -> LoadSettings | None:
+    """The concurrency sweep the form asks for: none when the field is empty; a bad value is a gr.Error in the
+    user's language."""
+    levels_text = (concurrency or "").strip()
+    slo = float(slo_s) if slo_s else None
+    if not levels_text:
+        if slo is not None:
+            raise gr.Error(text(lang, "bench_err_slo_alone"))
+        return None
+    try:
+        levels = parse_levels(levels_text)
+    except ConcurrencyError as exc:
+        raise gr.Error(text(lang, "bench_err_concurrency").format(max=MAX_CONCURRENCY, value=exc.value)) from None
+    if slo is not None and slo < 0:
+        raise gr.Error(text(lang, "bench_err_slo").format(value=f"{slo:g}"))
+    return LoadSettings(levels, slo)
+
+
+def load_view(summary: pd.DataFrame, lang: str):
+    """The load summary as the tab shows it: translated headers and batching notes, and the curve."""
+    shown = summary[[c for c in LOAD_COLUMNS if c in summary]].dropna(axis=1, how="all")
+    shown = shown.assign(batching=shown["batching"].map(lambda code: text(lang, f"bench_{code}")))
+    return (shown.rename(columns={c: text(lang, k) for c, k in LOAD_COLUMNS.items()}),
+            charts.throughput_latency_chart(summary, text(lang, "bench_chart_load")))
 
 
 def _dataset_label(name: str, folder: Path) -> str:
