@@ -45,8 +45,11 @@ class ArenaRun:
         return self._scores[key]
 
     def finish(self, order: list[str]) -> None:
-        """The run is complete: results in the order the models were selected, scores computed afresh."""
+        """The run is complete: results (each page's too) in the order the models were selected, scores
+        computed afresh. Models finish their pages at their own pace, so arrival order says nothing."""
         self.results = {k: self.results[k] for k in order if k in self.results}
+        self.page_results = {n: {k: page[k] for k in order if k in page}
+                             for n, page in sorted(self.page_results.items())}
         self._scores.clear()
 
     def score_as_text(self, texts: dict[str, str]) -> None:

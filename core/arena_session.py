@@ -10,14 +10,16 @@ from backends.contracts.requests import PageRequest
 from backends.contracts.results import Event, ModelResult, Progress
 from backends.pool import ModelPool
 from core.arena_run import ArenaRun, merge_pages, page_header
+from core.page_pipelines import run_pipelines
 
 
 class ArenaSession:
     """Drives one ArenaRun through the pool. `live` holds what each unfinished model's column shows now: its
     state, and its text so far (the pages it finished under their headers, then the page in progress).
 
-    Pages are read one after another, every model finishing a page before the next starts; a model's result
-    over several pages is merged when its last page ends."""
+    Each model reads the pages in order at its own pace (core/page_pipelines.py): a fast model's column is
+    complete while a slow one is still reading. A model's result over several pages is merged when its last
+    page ends."""
 
     def __init__(self, run: ArenaRun, selected: list[str], pages: list[tuple[int, Image.Image]]):
         self.run = run
@@ -32,16 +34,16 @@ class ArenaSession:
 
     def events(self, pool: ModelPool) -> Iterator[tuple[str, Event]]:
         """Every model's events as they come; when the iteration ends, the run holds every result, scored."""
-        for index, (number, image) in enumerate(self.pages):
-            last_page = index + 1 == len(self.pages)
-            for key, event in pool.run_many(self.selected, PageRequest(image=image, task=self.run.task)):
-                self._record(key, event, number, last_page)
-                yield key, event
-                if self.finished == len(self.selected):
-                    break
+        # One request per page, shared by every model (its image is encoded once for them all).
+        requests = [dict.fromkeys(self.selected, PageRequest(image=image, task=self.run.task))
+                    for _, image in self.pages]
+        for key, index, event in run_pipelines(pool, self.selected, requests):
+            self._record(key, event, index)
+            yield key, event
         self.run.finish(self.selected)
 
-    def _record(self, key: str, event: Event, number: int, last_page: bool) -> None:
+    def _record(self, key: str, event: Event, index: int) -> None:
+        number, last_page = self.pages[index][0], index + 1 == len(self.pages)
         header = f"{page_header(number, len(self.pages))}\n" if len(self.pages) > 1 else ""
         if isinstance(event, Progress):
             self.live[key] = replace(event, text=self._done_text[key] + header + event.text)

@@ -125,8 +125,9 @@ class ArenaTab(Tab):
                   task: str | None = "ocr", page: str | None = "1", request: gr.Request = None):
         """Run the selected models on the document concurrently, streaming each column as it fills.
 
-        A PDF is read at the chosen page, or page after page for "all" (every model finishes a page before the
-        next starts); each column then shows the pages under their headers, and the export keeps each page."""
+        A PDF is read at the chosen page, or every page for "all", each model at its own pace (a fast model's
+        column is complete while a slow one reads on); each column then shows the pages under their headers,
+        and the export keeps each page."""
         lang = self.language(request)
         if not document:
             raise gr.Error(text(lang, "err_no_document"))

@@ -50,7 +50,8 @@ class FieldsTab(Tab):
 
     def run(self, document: str | None, template_key: str | None, models: list[str] | None, truth_json: str | None,
             page: str | None = "1", request: gr.Request = None, progress: gr.Progress = gr.Progress()):
-        """Extract the template's fields with every chosen model, page by page; returns the comparison."""
+        """Extract the template's fields with every chosen model, each reading the pages at its own pace;
+        returns the comparison."""
         lang = self.language(request)
         if not document:
             raise gr.Error(text(lang, "err_no_document"))

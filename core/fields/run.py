@@ -16,6 +16,7 @@ from backends.pool import ModelPool
 from core.exports import write_table_and_record
 from core.fields.extraction import accuracy, extract, field_request, side_by_side
 from core.fields.parsing import FieldValues
+from core.page_pipelines import run_pipelines
 
 # (finished requests, all requests, what just finished) after each model's result
 OnProgress = Callable[[int, int, str], None]
@@ -53,21 +54,33 @@ class FieldsRun:
 
 def run_fields(pool: ModelPool, run: FieldsRun, template: DocumentTemplate, pages: list[tuple[int, Image.Image]],
                lang: str, on_progress: OnProgress | None = None) -> FieldsRun:
-    """Extract the template's fields with every model in `run.names`, page after page, into `run`."""
+    """Extract the template's fields with every model in `run.names`, into `run`.
+
+    Each model reads the pages in order at its own pace (core/page_pipelines.py). A page joins the run once
+    every model has read it; pages are finished in order, since each is done when its slowest model is.
+    """
     selected, config = list(run.names), pool.config
-    for index, (number, image) in enumerate(pages):
-        base = PageRequest(image)
-        requests = {k: field_request(config.get(k), template, base) for k in selected}
-        results: dict[str, ModelResult] = {}
-        for key, event in pool.run_many(selected, base, per_key=requests):
-            if isinstance(event, ModelResult):
-                results[key] = event
-                if on_progress is not None:
-                    on_progress(index * len(selected) + len(results), len(pages) * len(selected),
-                                f"{run.names[key]} · {number}/{len(pages)}")
-        extractions = {k: extract(config.get(k), template, results[k]) for k in selected}
-        _add_page(run, template, number, results, extractions, lang, several_pages=len(pages) > 1)
+    requests = [_page_requests(pool, selected, template, image) for _, image in pages]
+    results: list[dict[str, ModelResult]] = [{} for _ in pages]
+    done = added = 0
+    for key, index, event in run_pipelines(pool, selected, requests):
+        if not isinstance(event, ModelResult):
+            continue
+        results[index][key], done = event, done + 1
+        if on_progress is not None:
+            on_progress(done, len(pages) * len(selected), f"{run.names[key]} · {pages[index][0]}/{len(pages)}")
+        while added < len(pages) and len(results[added]) == len(selected):
+            extractions = {k: extract(config.get(k), template, results[added][k]) for k in selected}
+            _add_page(run, template, pages[added][0], results[added], extractions, lang, several_pages=len(pages) > 1)
+            added += 1
     return run
+
+
+def _page_requests(pool: ModelPool, selected: list[str], template: DocumentTemplate,
+                   image: Image.Image) -> dict[str, PageRequest]:
+    """Each model's request for one page; they share one base, so the image is encoded once for them all."""
+    base = PageRequest(image)
+    return {k: field_request(pool.config.get(k), template, base) for k in selected}
 
 
 def _add_page(run: FieldsRun, template: DocumentTemplate, number: int, results: dict[str, ModelResult],
