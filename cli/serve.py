@@ -4,9 +4,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
+import shutil
 import sys
+import tempfile
 
 from backends.contracts.schema import ArenaConfig
+from core.native_heap import keep_large_buffers_returnable
 
 AUTH_ENV = "ARENA_AUTH"
 
@@ -25,7 +29,28 @@ def parse_auth(value: str | None) -> list[tuple[str, str]] | None:
     return users
 
 
+def private_gradio_cache() -> str | None:
+    """Give this server a cache folder of its own (GRADIO_TEMP_DIR, read by Gradio when the app is built), unless
+    the user chose one: the cache housekeeping deletes files in it by size, and the system-wide /tmp/gradio may
+    hold other apps' files. Returns the folder made, to remove at exit."""
+    if os.environ.get("GRADIO_TEMP_DIR"):
+        return None
+    folder = tempfile.mkdtemp(prefix="ocr-arena-cache-")
+    os.environ["GRADIO_TEMP_DIR"] = folder
+    return folder
+
+
 def serve(config: ArenaConfig, args: argparse.Namespace) -> None:
+    keep_large_buffers_returnable()  # before the threads and buffers of a server exist (core/native_heap.py)
+    own_cache = private_gradio_cache()  # before Gradio is imported and the app built
+    try:
+        _serve(config, args)
+    finally:
+        if own_cache:
+            shutil.rmtree(own_cache, ignore_errors=True)
+
+
+def _serve(config: ArenaConfig, args: argparse.Namespace) -> None:
     # Imported here: the pool and Gradio are only needed to serve, not to list or download.
     from backends.pool import ModelPool
     from ui.app import build_app

@@ -40,9 +40,67 @@ def load_image(path: str | Path, *, max_pixels: int = 60_000_000, max_bytes: int
         raise
     except Image.DecompressionBombError:
         raise DocumentError(f"{path.name} is far larger than {max_pixels / 1e6:.0f} MP. Scale it down first.") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise DocumentError(f"{path.name} is not a readable image ({exc}).") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        # Pillow's own text names its in-memory buffer (`<_io.BytesIO object at 0x…>`): say what the file is instead.
+        raise DocumentError(f"{path.name} is not a readable image: {unreadable_image_because(path)}.") from None
     return upright
+
+
+# The first bytes of what people upload: images, and what they upload by mistake (kinds below).
+_SIGNATURES = ((b"PK\x03\x04", "ZIP"), (b"%PDF", "PDF"), (b"\x89PNG", "PNG"), (b"\xff\xd8\xff", "JPEG"),
+               (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"GIF8", "GIF"), (b"BM", "BMP"))
+_NOT_A_DOCUMENT = {
+    "empty": "it is empty (0 bytes)",
+    "zeros": "it holds only zero bytes (an unfinished download or copy?)",
+    "ZIP": "it looks like a ZIP archive (a .zip, .docx or .xlsx file)",
+    "HTML": "it looks like a web page (HTML), perhaps an error page saved in place of the file",
+    "text": "it looks like a text file",
+}
+
+
+def file_kind(path: Path) -> str:
+    """What the file's first bytes say it is: a format name (PNG, PDF, ZIP, ...), HTML, text, zeros, empty or
+    unknown."""
+    with path.open("rb") as file:
+        head = file.read(512)
+    if not head:
+        return "empty"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    for signature, kind in _SIGNATURES:
+        if head.startswith(signature):
+            return kind
+    if not head.strip(b"\x00"):
+        return "zeros"
+    if head.lstrip().lower().startswith((b"<!doctype html", b"<html")):
+        return "HTML"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return "unknown"
+    return "text"
+
+
+def unreadable_image_because(path: Path) -> str:
+    """Why Pillow could not read `path`, in words."""
+    kind = file_kind(path)
+    if kind in _NOT_A_DOCUMENT:
+        return _NOT_A_DOCUMENT[kind] + ", not an image"
+    if kind == "PDF":
+        return "it is a PDF; give it the .pdf extension"
+    if kind == "unknown":
+        return "Pillow does not recognise its contents as any image format"
+    return f"its {kind} data is damaged or cut short"
+
+
+def unreadable_pdf_because(path: Path, pdfium_says: str) -> str:
+    """Why pdfium could not read `path`, in words."""
+    kind = file_kind(path)
+    if kind in _NOT_A_DOCUMENT:
+        return _NOT_A_DOCUMENT[kind] + ", not a PDF"
+    if kind == "PDF" or kind == "unknown":
+        return f"it is damaged or cut short (pdfium: {pdfium_says.rstrip('.')})"
+    return f"it is a {kind} image, not a PDF; give it its image extension"
 
 
 def _too_large(name: str, width: int, height: int, max_pixels: int) -> str:
@@ -63,12 +121,14 @@ def _open_pdf(path: Path):
 
     if not path.is_file():
         raise DocumentError(f"File not found: {path.name}")
+    if path.stat().st_size == 0:
+        raise DocumentError(f"{path.name} is empty (0 bytes).")
     try:
         return pdfium.PdfDocument(path)
     except pdfium.PdfiumError as exc:
         if "password" in str(exc).lower():
             raise DocumentError(f"{path.name} is encrypted (password-protected); save an unlocked copy.") from None
-        raise DocumentError(f"{path.name} is not a readable PDF ({exc}).") from None
+        raise DocumentError(f"{path.name} is not a readable PDF: {unreadable_pdf_because(path, str(exc))}.") from None
 
 
 def _page_count(document, path: Path) -> int:

@@ -36,8 +36,14 @@ class ExportFolder:
         self.keep = keep
 
     def folder_for(self, run_id: str) -> Path:
-        runs = sorted(self.root.iterdir(), key=lambda p: p.stat().st_mtime)
-        for old in runs[: max(0, len(runs) - self.keep + 1)]:
+        runs = []
+        for folder in self.root.iterdir():
+            try:
+                runs.append((folder.stat().st_mtime, folder))
+            except FileNotFoundError:  # swept by the cache housekeeping meanwhile
+                continue
+        runs.sort()
+        for _, old in runs[: max(0, len(runs) - self.keep + 1)]:
             shutil.rmtree(old, ignore_errors=True)
         return self.root / run_id
 

@@ -18,6 +18,7 @@ from ui.fields_tab import FieldsTab
 from ui.leaderboard_tab import LeaderboardTab
 from ui.models_panel import ModelsPanel
 from ui.i18n import gradio_translations
+from ui.server_upkeep import ServerUpkeep
 
 CSS = """
 #arena-columns .model-column { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px; }
@@ -31,14 +32,17 @@ class ArenaApp:
     pool: ModelPool
     exports: ExportFolder
     battles: BattleArena
+    upkeep: ServerUpkeep
 
     def close(self) -> None:
+        self.upkeep.stop()
         self.blocks.close()
         self.exports.remove()
 
     def launch(self, **kwargs):
-        """`Blocks.launch` with the app's translations and styling."""
+        """`Blocks.launch` with the app's translations and styling; the cache upkeep runs while it serves."""
         max_mb = self.pool.config.app.max_upload_mb
+        self.upkeep.start()  # before launch, which may block; the first sweep is a minute away
         return self.blocks.queue(max_size=64).launch(i18n=self.i18n, css=CSS, footer_links=["api", "gradio"],
                                                      max_file_size=f"{max_mb:g}mb", **kwargs)
 
@@ -76,4 +80,4 @@ def build_app(pool: ModelPool, forced_language: str = "auto") -> ArenaApp:
             # Ratings are recomputed on each visit: new votes show without pressing Refresh.
             leaderboard_tab.select(leaderboard.leaderboard, inputs=leaderboard.filters(),
                                    outputs=leaderboard.outputs(), api_visibility="private")
-    return ArenaApp(blocks, i18n, pool, exports, battles)
+    return ArenaApp(blocks, i18n, pool, exports, battles, ServerUpkeep(blocks, exports, pool.config.app))

@@ -111,6 +111,11 @@ class AppSettings(BaseModel):
     # Chat: how many models answer one question side by side, and the turns each conversation may hold.
     chat_max_side_by_side: int = Field(default=4, ge=1, le=8)
     chat_max_turns: int = Field(default=20, ge=1)
+    # Uploads, output files and run exports on disk: a file older than cache_max_age_h is deleted, and past
+    # cache_max_mb the oldest go first, sparing the files an open page shows and anything under 10 minutes old.
+    # A page idle longer than cache_max_age_h also loses its server-side state.
+    cache_max_age_h: float = Field(default=24, gt=0)
+    cache_max_mb: float = Field(default=1000, gt=0)
 
     def benchmark_history_path(self) -> Path:
         return project_path(self.benchmark_history)

@@ -21,6 +21,9 @@ SAME_LINE_OVERLAP = 0.6
 # and holds at least this many boxes. Lower values split the label column off the Russian licence cards.
 MIN_COLUMN_SHARE = 0.25
 MIN_COLUMN_BOXES = 5
+# RapidOCR fits the long side into max_side, then rounds each side to a multiple of 32 with Python's round, where
+# 16/32 rounds to 0: a short side under 17 px after fitting raises its ResizeImgError, which has no message.
+MIN_FITTED_SHORT_SIDE = 17
 
 
 class RapidOcrEngine(Engine):
@@ -76,7 +79,10 @@ class RapidOcrEngine(Engine):
         if self._ocr is None:
             raise RuntimeError("the engine is not loaded")
         image = flatten_image(request.image).convert("RGB")
-        result = self._ocr(image)
+        refusal = too_thin_to_read(*image.size, self.options.max_side)
+        if refusal:
+            raise ValueError(refusal)
+        result = self._read(image)
         if not getattr(result, "txts", None):
             yield EngineOutput(text="")  # a page without text is a result, not an error
             return
@@ -89,8 +95,32 @@ class RapidOcrEngine(Engine):
         text = "\n".join(" ".join(box.text for box in line) for line in ordered_lines)
         yield EngineOutput(text=text, boxes=[box for line in ordered_lines for box in line])
 
+    def _read(self, image):
+        from rapidocr.utils.process_img import ResizeImgError
+
+        try:
+            return self._ocr(image)
+        except ResizeImgError:  # a shape the check above let through: its own text is only its class path
+            width, height = image.size
+            raise ValueError(f"RapidOCR could not scale the {width}×{height} px image to a size its models read; "
+                             "crop or pad it to a less extreme shape.") from None
+
     def unload(self) -> None:
         self._ocr = None  # the ONNX sessions are freed with the RapidOCR object
+
+
+def too_thin_to_read(width: int, height: int, max_side: int) -> str | None:
+    """Why RapidOCR cannot read an image of this size (too long and thin), in words; None when it can."""
+    long_side, short_side = max(width, height), min(width, height)
+    if long_side <= max_side:
+        return None
+    fitted = int(short_side * (max_side / long_side))  # as rapidocr.utils.process_img.reduce_max_side computes it
+    if fitted >= MIN_FITTED_SHORT_SIDE:
+        return None
+    return (f"RapidOCR cannot read a {width}×{height} px image: with its long side fitted to {max_side} px "
+            f"(options.max_side), the short side would be {fitted} px, and RapidOCR needs at least "
+            f"{MIN_FITTED_SHORT_SIDE}. Crop it into shorter pieces, or pad its short side, to at most "
+            f"{max_side // MIN_FITTED_SHORT_SIDE}:1.")
 
 
 def quad_to_box(quad: Sequence[Sequence[float]], text: str, score: float, width: int, height: int) -> Box:
