@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-COMPARED = ("items", "errors", "cer_mean", "wer_mean", "word_f1_mean", "field_accuracy", "latency_p50_s",
-            "latency_p90_s", "pages_per_s", "load_s", "chars_mean")
+COMPARED = ("items", "errors", "cer_mean", "cer_folded_mean", "wer_mean", "word_f1_mean", "field_accuracy",
+            "latency_p50_s", "latency_p90_s", "pages_per_s", "load_s", "chars_mean")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

@@ -233,7 +233,7 @@ def _row(key: str, name: str, item: DatasetItem, attempts: list[dict], normaliza
            "status": "error" if last["status"] == "skipped" else last["status"], "message": last["message"],
            "repeats": len(attempts) if ok else 0, "cut": last["cut"], "load_s": None}
     scores = metrics.score(item.gt_text, last["text"], normalization) if ok and item.gt_text is not None else {}
-    row |= {name: _round(scores.get(name), 4) for name in ("cer", "wer", "ned", "word_f1")}
+    row |= {name: _round(scores.get(name), 4) for name in metrics.TEXT_METRICS}
     # Field values are matched case-folded whatever the text normalisation (see metrics.field_matches).
     matches = metrics.field_matches(item.gt_fields, last["text"]) if ok and item.gt_fields else {}
     row["field_accuracy"] = _round(metrics.field_accuracy(matches), 4)

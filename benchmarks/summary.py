@@ -8,8 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from benchmarks.trackers import describe
-
-TEXT_METRICS = ("cer", "wer", "ned", "word_f1")
+from core.metrics import TEXT_METRICS
 LAYOUT_METRICS = ("layout_overall", "layout_text_ed", "table_teds", "table_teds_s", "reading_order_ed",
                   "page_tests_passed")  # present on layout runs only (core/layout/reading.py)
 

@@ -35,7 +35,7 @@ class ArenaRun:
         return bool(self.ground_truth.strip())
 
     def scores(self, key: str) -> dict[str, float] | None:
-        """CER, WER, NED and word F1 against the ground truth (the benchmark's metric code), for a model with output.
+        """CER (plain and with look-alikes folded), WER, NED and word F1 against the ground truth (the benchmark's metric code), for a model with output.
         Computed once per model: the table, the charts and both exports read the same figures."""
         result = self.results.get(key)
         if not self.has_truth or result is None or result.status != Status.OK:
@@ -90,6 +90,7 @@ class ArenaRun:
                 "memory_mb": max(m.memory_mb.values()) if m.memory_mb else None,
                 "memory_label": ", ".join(m.memory_mb) or None,
                 "cer": _round(s.get("cer"), 4),
+                "cer_folded": _round(s.get("cer_folded"), 4),  # look-alike letters folded (core/metrics.py)
                 "wer": _round(s.get("wer"), 4),
                 "ned": _round(s.get("ned"), 4),
                 "word_f1": _round(s.get("word_f1"), 4),

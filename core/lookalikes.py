@@ -9,6 +9,10 @@ The map is Unicode's confusables (https://www.unicode.org/Public/security/latest
 the letters of Russian and English in upright print, plus three pairs that OCR engines confuse in practice
 though Unicode does not list them: З/3, Ь/b and б/6. Upper case and lower case are separate: the Cyrillic "т"
 and the Latin "t" do not look alike in upright print, so they are not in the map.
+
+Greek capitals that Unicode lists as confusable with Cyrillic ones are mapped to them too: RapidOCR answers
+"CEPΓEEBHA" (Greek Γ) and "ΠETEPYPF" (Greek Π) for Cyrillic words. Folding and `to_script` take them to the
+Cyrillic letter first; `script_of` and the mixed-script checks still know only Cyrillic and Latin.
 """
 from __future__ import annotations
 
@@ -28,8 +32,15 @@ CYRILLIC_TO_LATIN: dict[str, str] = {
 }
 LATIN_TO_CYRILLIC: dict[str, str] = {latin: cyrillic for cyrillic, latin in CYRILLIC_TO_LATIN.items()
                                      if latin.isalpha() and cyrillic not in "ѕЅіІјЈԁԛԝһ"}
+# Greek -> the Cyrillic letter it looks like (Unicode's confusables).
+GREEK_TO_CYRILLIC: dict[str, str] = {
+    "Α": "А", "Β": "В", "Γ": "Г", "Ε": "Е", "Η": "Н", "Κ": "К", "Μ": "М", "Ο": "О", "Π": "П", "Ρ": "Р",
+    "Τ": "Т", "Φ": "Ф", "Χ": "Х", "ο": "о",
+}
 
-_FOLD = str.maketrans(CYRILLIC_TO_LATIN)
+_FOLD = str.maketrans(CYRILLIC_TO_LATIN | {greek: CYRILLIC_TO_LATIN.get(cyrillic, cyrillic)
+                                           for greek, cyrillic in GREEK_TO_CYRILLIC.items()})
+_GREEK = str.maketrans(GREEK_TO_CYRILLIC)
 _WORD = re.compile(r"\w+")
 
 
@@ -67,8 +78,9 @@ def is_lookalike_swap(expected: str, found: str) -> bool:
 
 
 def to_script(text: str, script: Script) -> str:
-    """`text` with the look-alike letters of the other script written in `script`; other characters, digits
-    included, stay as they are (a digit may be a real digit: "77 16" in a licence number)."""
+    """`text` with the look-alike letters of the other script (and Greek ones) written in `script`; other
+    characters, digits included, stay as they are (a digit may be a real digit: "77 16" in a licence number)."""
+    text = text.translate(_GREEK)
     if script == "latin":
         return "".join(CYRILLIC_TO_LATIN[c] if c in CYRILLIC_TO_LATIN and CYRILLIC_TO_LATIN[c].isalpha() else c
                        for c in text)

@@ -22,7 +22,7 @@ def sample_run(truth: str = "Привет, мир") -> ArenaRun:
 
 def test_scores_only_for_models_with_output():
     run = sample_run()
-    assert run.scores("a") == {"cer": 0.0, "wer": 0.0, "ned": 0.0, "word_f1": 1.0}
+    assert run.scores("a") == {"cer": 0.0, "cer_folded": 0.0, "wer": 0.0, "ned": 0.0, "word_f1": 1.0}
     assert run.scores("b")["cer"] == cer("Привет, мир", "Привот мир")
     assert run.scores("c") is None
     assert sample_run(truth="  ").scores("a") is None

@@ -8,7 +8,7 @@ from backends.contracts.requests import PageRequest
 from backends.contracts.results import Status
 from core.documents import load_image
 from core.fields.extraction import accuracy, extract, field_request, side_by_side
-from core.fields.parsing import FieldValues, fields_prompt, find_json_object, parse_reply
+from core.fields.parsing import FieldValues, fields_prompt, find_json_object, parse_reply, validate_fields
 from core.fields.rules import parse_key_value, parse_receipt, parse_ru_driver_license
 from backends.pool import ModelPool
 from backends.contracts.results import ModelResult
@@ -81,15 +81,19 @@ def test_the_prompt_names_every_field_and_asks_for_json(licence):
 
 # ---- rule-based parsers --------------------------------------------------------------------------------------
 
-def test_licence_rules_survive_the_usual_ocr_slips():
+def test_licence_rules_survive_the_usual_ocr_slips(licence):
     text = ("RUS ВОДИТЕЛЬСКОЕ УДОСТОВЕРЕНИЕ\n\n1. ВОРОБЬЁВА VOROBEVA\n\n2. ЮЛИЯ ПЕТРОВНА IULIIA PETROVNA\n"
             "3. 09.01.2000 ЕКАТЕРИНБУРГ EKATERINBURG\n4a) 18.02.2020 46) 18.02.2030\n4с) ГИБДД 6601\n\n"
             "5. 66 32904418\n\n8. СВЕРДЛОВСКАЯ ОБЛ.\n\nSVERDLOVSKAIA OBL.\n9. В, B1,M")
-    assert parse_ru_driver_license(text) == {
+    parsed = parse_ru_driver_license(text)
+    assert parsed == {
         "1": "ВОРОБЬЁВА VOROBEVA", "2": "ЮЛИЯ ПЕТРОВНА IULIIA PETROVNA",
         "3": "09.01.2000 ЕКАТЕРИНБУРГ EKATERINBURG", "4a": "18.02.2020", "4b": "18.02.2030",  # "46)" is 4b
         "4c": "ГИБДД 6601", "5": "66 32 904418", "8": "СВЕРДЛОВСКАЯ ОБЛ. SVERDLOVSKAIA OBL.",
-        "9": "B, B1, M"}  # Cyrillic В read for Latin B
+        "9": "В, B1, M"}  # the categories found, the Cyrillic В read for the Latin B kept as read...
+    checked = validate_fields(parsed, licence, method="rules")
+    assert checked.values["9"] == "B, B1, M" and "9" not in checked.problems  # ...and corrected visibly
+    assert checked.corrections == {"9": "В, B1, M"}
 
 
 def test_receipt_rules_find_company_date_address_and_total():

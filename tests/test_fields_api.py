@@ -23,11 +23,11 @@ def test_two_engines_and_a_missing_vlm_side_by_side_with_accuracy(client):
         handle_file(str(LICENCES / "images" / "licence_02.png")), "ru_driver_license",
         ["tesseract", "rapidocr", "qwen3_vl_4b"], truth, "1", api_name="/extract_fields")
     assert status.startswith("✓ 3 model(s), 1 page(s)")
-    assert table["headers"][:2] == ["field", "label"] and "truth" in table["headers"]
+    assert table["headers"][:2] == ["Field", "Label"] and "Truth" in table["headers"]
     rows = {row[0]: dict(zip(table["headers"], row)) for row in table["data"]}
     assert list(rows) == ["1", "2", "3", "4a", "4b", "4c", "5", "8", "9"]
-    assert rows["4a"]["Tesseract 5 (rus+eng)"] == rows["4a"]["truth"] == "24.04.2021"
-    assert rows["4a"]["agree"] == "✓" and rows["1"]["agree"] == "≠"  # RapidOCR cannot read Cyrillic
+    assert rows["4a"]["Tesseract 5 (rus+eng)"] == rows["4a"]["Truth"] == "24.04.2021"
+    assert rows["4a"]["Agree"] == "✓" and rows["1"]["Agree"] == "≠"  # RapidOCR cannot read Cyrillic
     assert rows["1"]["Qwen3-VL-4B-Instruct"] is None
     accuracy = {row[0]: row[1] for row in scores["value"]["data"]}
     assert accuracy["Tesseract 5 (rus+eng)"] == 1.0 and accuracy["RapidOCR (PP-OCR, Latin)"] < 0.6
@@ -45,7 +45,7 @@ def test_all_pages_of_a_pdf_give_per_page_rows(client, tmp_path):
     cards[0].save(pdf, save_all=True, append_images=cards[1:], resolution=150)
     status, table, scores, files, record = client.predict(
         handle_file(str(pdf)), "ru_driver_license", ["tesseract"], "", "all", api_name="/extract_fields")
-    assert "2 page(s)" in status and table["headers"][0] == "page"
+    assert "2 page(s)" in status and table["headers"][0] == "Page"
     numbers = {(row[0], row[1]): row[3] for row in table["data"]}
     assert numbers[(1, "5")] == "77 16 482915" and numbers[(2, "5")] == "78 21 130574"
     assert [p["page"] for p in record["pages"]] == [1, 2]

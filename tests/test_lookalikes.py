@@ -28,3 +28,10 @@ def test_a_value_is_put_back_in_its_script_leaving_digits_and_unknown_letters_al
     assert to_script("ВВМ", "latin") == "BBM"
     assert to_script("ПEPMЬ 77", "cyrillic") == "ПЕРМЬ 77"  # the digits stay digits
     assert to_script("DMITRII", "cyrillic") == "DМIТRII"  # D, I and R have no Cyrillic twin: they stay
+
+
+def test_greek_capitals_fold_and_move_like_their_cyrillic_twins():
+    assert is_lookalike_swap("СЕРГЕЕВНА", "CEPΓEEBHA")  # RapidOCR: Latin letters and a Greek Γ for Г
+    assert to_script("ΠETEPYPF", "cyrillic") == "ПЕТЕРУРF"  # F is no look-alike of Г: it stays
+    assert to_script("ΑΒ", "latin") == "AB"
+    assert script_of("Γ") is None and not is_mixed_script("CEPΓEEBHA")  # only Cyrillic and Latin are scripts here

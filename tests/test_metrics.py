@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.metrics import Normalization, _append_merged, cer, char_diff, normalize, score, wer
+from core.metrics import Normalization, _append_merged, cer, cer_folded, char_diff, normalize, score, wer
 
 
 # --- edit distances -------------------------------------------------------------------------
@@ -89,7 +89,8 @@ def test_casefold_option():
 
 
 def test_score_returns_both_rates():
-    assert score("the cat", "the bat") == {"cer": pytest.approx(1 / 7), "wer": pytest.approx(1 / 2),
+    assert score("the cat", "the bat") == {"cer": pytest.approx(1 / 7), "cer_folded": pytest.approx(1 / 7),
+                                           "wer": pytest.approx(1 / 2),
                                            "ned": pytest.approx(1 / 7), "word_f1": pytest.approx(1 / 2)}
     # Case folding is explicit: off by default, on when the normalisation asks for it.
     assert score("TOTAL 9.00", "total 9.00")["cer"] == pytest.approx(5 / 10)
@@ -176,3 +177,25 @@ def test_field_matches_in_text_and_in_extracted_fields():
     extracted = {"company": "book ta .k (taman daya) sdn bhd", "date": "2018-12-25", "total": "9.00"}
     assert field_matches(truth, extracted) == {"company": True, "date": False, "total": True}
     assert field_accuracy({}) is None
+
+
+# --- CER with look-alike letters folded ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("reference, hypothesis, plain, folded", [
+    ("ТАТАРСТАН", "TATAPCTAH", 9 / 9, 0.0),  # RapidOCR's all-Latin reading: every letter a look-alike
+    ("КАЗАНЬ", "KA3AHb", 6 / 6, 0.0),  # З read as the digit 3, Ь as b
+    ("СЕРГЕЕВНА", "CEPΓEEBHA", 9 / 9, 0.0),  # a Greek Γ for the Cyrillic Г
+    ("ПЕРМЬ PERM", "ПЕРМЬ РЕВМ", 4 / 10, 1 / 10),  # Tesseract: three look-alikes and one real misread (R -> В)
+    ("мир", "мор", 1 / 3, 1 / 3),  # a real misread stays an error
+    ("B, B1, M", "В, В1, М", 3 / 8, 0.0),  # Cyrillic В and М for Latin category letters
+])
+def test_folded_cer_forgives_only_look_alike_letters(reference, hypothesis, plain, folded):
+    assert cer(reference, hypothesis) == pytest.approx(plain)
+    assert cer_folded(reference, hypothesis) == pytest.approx(folded)
+    assert score(reference, hypothesis)["cer_folded"] == pytest.approx(folded)
+
+
+def test_folding_comes_before_case_folding():
+    # Case folded first, "Т" would become "т", which looks like no Latin letter, and the swap would stay.
+    assert score("ТАТАРСТАН", "tatapctah", Normalization(casefold=True)) == pytest.approx(
+        {"cer": 1.0, "cer_folded": 0.0, "wer": 1.0, "ned": 1.0, "word_f1": 0.0})

@@ -11,28 +11,30 @@ import time
 from pathlib import Path
 
 import gradio as gr
-import pandas as pd
 
 from core.fields.run import FieldsRun, run_fields
 from ui.document_picker import DocumentPicker, read_pages
-from ui.i18n import text
+from ui.fields_table import shown_fields, shown_scores
+from ui.i18n import language_from_header, text
+from ui.model_choices import default_models, labelled_choices
 from ui.tab import Tab
 
-DISAGREE_STYLE = "background-color: #fde2e1"
-FORMAT_STYLE = "background-color: #ffe8b3; font-weight: 600"
+FIELD_TASKS = ("fields", "ocr")  # a VLM answers the JSON prompt; an OCR engine's text goes through the rules
 
 
 class FieldsTab(Tab):
     def build(self) -> None:
         i18n = self.i18n
-        templates = [(t.name, key) for key, t in self.config.templates.items()]
+        templates = self.template_choices()
         with gr.Row():
             self.picker = DocumentPicker(self.config.app, i18n, "fields", self.language)
             with gr.Column(scale=1, min_width=320):
                 self.template = gr.Radio(choices=templates, value=templates[0][1] if templates else None,
                                          label=i18n("fields_template"), elem_id="fields-template")
-                self.models = gr.CheckboxGroup(choices=self.model_choices(), value=self.config.app.default_models,
-                                               label=i18n("ar_models"), elem_id="fields-models")
+                self.models = gr.CheckboxGroup(
+                    choices=labelled_choices(self.pool, self.forced_language, FIELD_TASKS),
+                    value=default_models(self.pool, self.config.app.default_models, FIELD_TASKS),
+                    label=i18n("ar_models"), info=i18n("mc_legend"), elem_id="fields-models")
                 self.truth = gr.Code(label=i18n("fields_truth"), language="json", lines=4, elem_id="fields-truth")
                 self.run_button = gr.Button(i18n("fields_run"), variant="primary", elem_id="fields-run")
         self.status = gr.Markdown(elem_id="fields-status")
@@ -42,11 +44,14 @@ class FieldsTab(Tab):
         self.files = gr.File(label=i18n("ar_export"), file_count="multiple", interactive=False, elem_id="fields-export")
         with gr.Accordion(i18n("fields_raw"), open=False):
             self.raw = gr.JSON(elem_id="fields-json")
-        self.run_button.click(self.run, inputs=[self.picker.document, self.template, self.models, self.truth,
-                                                self.picker.page],
-                              outputs=[self.status, self.table, self.scores, self.files, self.raw],
-                              api_name="extract_fields", concurrency_limit=self.config.app.concurrency_limit,
-                              concurrency_id="arena")
+        self.status_signal.announce(self.run_button.click(
+            self.run, inputs=[self.picker.document, self.template, self.models, self.truth, self.picker.page],
+            outputs=[self.status, self.table, self.scores, self.files, self.raw], api_name="extract_fields",
+            concurrency_limit=self.config.app.concurrency_limit, concurrency_id="arena"))
+        self.status_signal.redraw(self.redraw_models, inputs=[], outputs=[self.models])
+
+    def redraw_models(self, request: gr.Request = None):
+        return gr.update(choices=labelled_choices(self.pool, self.language(request), FIELD_TASKS))
 
     def run(self, document: str | None, template_key: str | None, models: list[str] | None, truth_json: str | None,
             page: str | None = "1", request: gr.Request = None, progress: gr.Progress = gr.Progress()):
@@ -69,27 +74,19 @@ class FieldsTab(Tab):
         files = run.export(self.exports.folder_for(f"fields-{run.run_id}"))
         status = text(lang, "fields_done").format(models=len(selected), pages=len(pages),
                                                   seconds=time.perf_counter() - started)
-        return (status, styled(run.table(), list(run.names.values())),
-                gr.update(value=run.scores() if truth is not None else None, visible=truth is not None), files,
-                run.record())
+        return (status, shown_fields(run, lang),
+                gr.update(value=shown_scores(run, lang) if truth is not None else None, visible=truth is not None),
+                files, run.record())
 
-
-def styled(table: pd.DataFrame, model_columns: list[str]):
-    """Disagreeing rows (≠) tinted, values failing their format in bold amber (`format_failed` says whose)."""
-    def colours(frame: pd.DataFrame) -> pd.DataFrame:
-        styles = pd.DataFrame("", index=frame.index, columns=frame.columns)
-        for row in frame.index:
-            if frame.at[row, "agree"] == "≠":
-                styles.loc[row, model_columns] = DISAGREE_STYLE
-            failed = [m.strip() for m in str(frame.at[row, "format_failed"] or "").split(",") if m.strip()]
-            for model in failed:
-                if model in styles.columns:
-                    styles.at[row, model] = FORMAT_STYLE
-        return styles
-
-    shown = table.copy()
-    shown["agree"] = [{True: "✓", False: "≠"}.get(v, "") for v in table["agree"]]
-    return shown.style.apply(colours, axis=None).format(na_rep="—")
+    def template_choices(self) -> list[tuple]:
+        """The templates by name in the page's language. The names come from config.yaml (`name`, `name_ru`), so
+        they join the translation table here, before the app is launched."""
+        for locale, strings in self.i18n.translations.items():
+            lang = language_from_header(locale, self.forced_language)
+            self.i18n.translations[locale] = strings | {
+                f"fields_template_{key}": (t.name_ru if lang == "ru" and t.name_ru else t.name)
+                for key, t in self.config.templates.items()}
+        return [(self.i18n(f"fields_template_{key}"), key) for key in self.config.templates]
 
 
 def _parse_truth(truth_json: str | None, lang: str) -> dict[str, str] | None:

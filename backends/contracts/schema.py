@@ -146,6 +146,9 @@ class FieldSpec(BaseModel):
     hint: str = ""  # what the VLM prompt says about the field
     pattern: str | None = None  # a regex the whole value must match (a format check, shown when it fails)
     example: str = ""
+    # The script the value is written in: look-alike letters of the other script are put back in it, shown as
+    # a correction (core/fields/scripts.py). "cyrillic_then_latin": a Cyrillic part, then its transliteration.
+    script: Literal["cyrillic", "latin", "cyrillic_then_latin"] | None = None
 
     @field_validator("pattern")
     @classmethod

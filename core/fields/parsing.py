@@ -11,6 +11,7 @@ import json_repair
 from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, create_model
 
 from backends.contracts.schema import DocumentTemplate
+from core.fields.scripts import put_in_scripts
 
 _FENCE = re.compile(r"^\s*```[a-zA-Z]*\s*\n?|\n?\s*```\s*$")
 # Letters OCR and VLMs swap between scripts in keys such as "4а" (Cyrillic а) or "4с".
@@ -25,9 +26,13 @@ class FieldValues:
     problems: dict[str, str] = field(default_factory=dict)  # field key -> why its value fails the template
     notes: list[str] = field(default_factory=list)  # about the reply as a whole (repaired, no JSON found…)
     method: str = "json"  # "json" (the model answered JSON) or "rules" (parsed from its OCR text)
+    # field key -> the value as read, where look-alike letters were put back in the field's script
+    corrections: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict:
-        return {"values": self.values, "problems": self.problems, "notes": self.notes, "method": self.method}
+        return {"values": self.values, "problems": self.problems, "notes": self.notes, "method": self.method,
+                "corrections": {key: {"read": read, "corrected": self.values[key]}
+                                for key, read in self.corrections.items()}}
 
 
 def find_json_object(reply: str) -> tuple[dict | None, list[str]]:
@@ -104,6 +109,8 @@ def validate_fields(raw: dict[str, Any], template: DocumentTemplate, method: str
         return FieldValues({str(k): _as_text(v) for k, v in raw.items()}, method=method)
     matched, extra = match_keys(raw, template)
     values = {spec.key: _as_text(matched.get(spec.key)) or None for spec in template.fields}  # "" is absent too
+    # Before the format check: "В, В1, М" in Cyrillic letters is the category list "B, B1, M".
+    corrections = put_in_scripts(values, {spec.key: spec.script for spec in template.fields if spec.script})
     problems: dict[str, str] = {}
     try:
         _template_model(template).model_validate(values)
@@ -114,7 +121,7 @@ def validate_fields(raw: dict[str, Any], template: DocumentTemplate, method: str
             problems[spec.key] = f"not in the expected format (e.g. {spec.example})" if spec.example else \
                 f"not in the expected format ({spec.pattern})"
     notes = [f"keys not in the template: {', '.join(extra)}"] if extra else []
-    return FieldValues(values, problems, notes, method)
+    return FieldValues(values, problems, notes, method, corrections)
 
 
 def parse_reply(reply: str, template: DocumentTemplate) -> FieldValues:

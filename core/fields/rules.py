@@ -37,10 +37,16 @@ def parse_ru_driver_license(text: str) -> dict[str, str | None]:
     number = re.search(r"(\d{2})\s?(\d{2})\s?(\d{6})", values.get("5") or "")
     if number:
         values["5"] = " ".join(number.groups())
-    if values.get("9"):  # categories are Latin letters; OCR often reads them as Cyrillic
-        found = _CATEGORY.findall(values["9"].translate(_TO_LATIN))
-        values["9"] = ", ".join(found) if found else values["9"]
+    if values.get("9"):  # categories are Latin letters, which OCR often reads as Cyrillic ("В1")
+        values["9"] = _categories(values["9"])
     return {key: values.get(key) for key in ("1", "2", "3", "4a", "4b", "4c", "5", "8", "9")}
+
+
+def _categories(read: str) -> str:
+    """The category codes found in field 9, joined by ", ", each as read: they are found by their Latin form,
+    but a Cyrillic "В" stays Cyrillic here, for the template's script check to correct visibly."""
+    found = [read[m.start():m.end()] for m in _CATEGORY.finditer(read.translate(_TO_LATIN))]
+    return ", ".join(found) if found else read
 
 
 # ---- Receipts: company at the top, the first date, the total on its line ------------------------------

@@ -15,11 +15,13 @@ from backends.contracts.schema import DocumentTemplate
 from backends.pool import ModelPool
 from core.exports import write_table_and_record
 from core.fields.extraction import accuracy, extract, field_request, side_by_side
+from core.fields.marks import Mark, model_marks
 from core.fields.parsing import FieldValues
 from core.page_pipelines import run_pipelines
 
 # (finished requests, all requests, what just finished) after each model's result
 OnProgress = Callable[[int, int, str], None]
+ACCURACY_DIGITS = 3  # a share of at most a few dozen fields: 0.778, not 0.7777777777777778
 
 
 @dataclass
@@ -32,6 +34,8 @@ class FieldsRun:
     tables: list[pd.DataFrame] = field(default_factory=list)  # per page: rows are fields, columns are models
     score_rows: list[dict] = field(default_factory=list)  # per page and model, with ground truth
     page_records: list[dict] = field(default_factory=list)
+    # (page, field key, model name) -> why the value may not be what it looks like (core/fields/marks.py)
+    marks: dict[tuple[int, str, str], list[Mark]] = field(default_factory=dict)
 
     def record(self) -> dict:
         """The JSON export: every page, every model's reply, values, problems and scores."""
@@ -92,14 +96,18 @@ def _add_page(run: FieldsRun, template: DocumentTemplate, number: int, results: 
     models = []
     for key, name in run.names.items():
         found, result = extractions[key], results[key]
+        marks = model_marks(found, run.truth)
+        run.marks |= {(number, field_key, name): found_marks for field_key, found_marks in marks.items()}
         entry = {"key": key, "model": name, "status": result.status.value, "message": result.message,
                  "text": result.text, "latency_s": result.metrics.latency_s,
-                 **(found.to_json() if found else {"values": None})}
+                 **(found.to_json() if found else {"values": None}),
+                 "marks": {field_key: [m.to_json() for m in found_marks] for field_key, found_marks in marks.items()}}
         if run.truth is not None:
             scored = accuracy(template, found, run.truth)
-            entry["field_accuracy"] = scored["accuracy"]
+            share = None if scored["accuracy"] is None else round(scored["accuracy"], ACCURACY_DIGITS)
+            entry["field_accuracy"] = share
             entry["field_matches"] = scored["matches"]
-            run.score_rows.append({"page": number, "model": name, "accuracy": scored["accuracy"],
+            run.score_rows.append({"page": number, "model": name, "accuracy": share,
                                    **{k: int(v) for k, v in scored["matches"].items()}})
         models.append(entry)
     run.page_records.append({"page": number, "models": models})
