@@ -43,13 +43,22 @@ def pareto_chart(summary: pd.DataFrame, title: str = "Accuracy vs latency") -> g
     fig = go.Figure()
     fig.add_trace(go.Scatter(
         x=data["latency_p50_s"], y=data[column], mode="markers+text", text=data["model"],
-        textposition="top center", name="models", cliponaxis=False,
+        # A label reaches inwards from its point, so that the leftmost and rightmost stay inside the figure.
+        textposition=["top right" if x <= data["latency_p50_s"].max() / 2 else "top left"
+                      for x in data["latency_p50_s"]], name="models", cliponaxis=False,
         marker=dict(size=14, color=["#d62728" if m in front else "#7f7f7f" for m in data["model"]])))
     by_name = {name: (latency, accuracy) for name, latency, accuracy in points}
     fig.add_trace(go.Scatter(x=[by_name[m][0] for m in front], y=[by_name[m][1] for m in front],
                              mode="lines", line=dict(dash="dot", color="#d62728"), name="Pareto front"))
-    fig.update_xaxes(rangemode="tozero")  # room for the labels, and the speed gap seen to scale
-    return _layout(fig, title, "latency p50, s per page", y_title)
+    # Room around the points for their labels: a third more to the right and above, so that neither the
+    # rightmost nor the top label is cut off; the x axis from 0, so that the speed gap is seen to scale.
+    latency, accuracy = data["latency_p50_s"], data[column]
+    span = max(accuracy.max() - accuracy.min(), abs(accuracy.max()) * 0.2, 0.05)
+    fig.update_xaxes(range=[0, max(latency.max(), 0.01) * 1.3])
+    fig.update_yaxes(range=[accuracy.min() - span * 0.15, accuracy.max() + span * 0.3])
+    _layout(fig, title, "latency p50, s per page", y_title)
+    fig.update_layout(margin=dict(l=60, r=40, t=70, b=60))
+    return fig
 
 
 def memory_chart(summary: pd.DataFrame, labels: dict[str, str] | None = None,
@@ -60,7 +69,7 @@ def memory_chart(summary: pd.DataFrame, labels: dict[str, str] | None = None,
     labels = labels or {}
     fig = go.Figure([go.Bar(name=labels.get(c, c), x=summary["model"], y=summary[c]) for c in columns])
     fig.update_layout(barmode="group")
-    return _layout(fig, title, "model", "MB")
+    return _layout(fig, title, "model", "MiB")
 
 
 def cer_distribution_chart(results: pd.DataFrame, title: str = "CER per item") -> go.Figure | None:

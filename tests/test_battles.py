@@ -130,3 +130,14 @@ def test_a_random_document_comes_from_the_battle_sets_with_its_ground_truth(conf
                  for item in load_dataset(PROJECT_ROOT / "samples" / "en_printed_pages").items}
     assert vote.language == languages[vote.document_path]  # the drawn page's own, "en" or "mul (en,de,…)"
     assert vote.cer_a is not None and vote.cer_b is not None and len(vote.document_hash) >= 64
+
+
+def test_the_diffs_are_escaped_html_by_words_that_name_no_model(config, tmp_path, page):
+    with battle_app(battle_config(config, tmp_path, ["tesseract", "rapidocr"])) as (_, client):
+        outputs, _ = start(client, page)
+    against_b, a_truth, b_truth = outputs[4:7]
+    assert "only in A" in against_b and "only in B" in against_b and "A against B" in against_b
+    for diff in (a_truth, b_truth):
+        assert 'class="dv-box"' in diff and "missing" in diff and 'data-mode="words"' in diff
+    for name in ("Tesseract", "RapidOCR", "tesseract", "rapidocr"):  # still blind before the vote
+        assert all(name not in diff for diff in (against_b, a_truth, b_truth))

@@ -111,7 +111,7 @@ def test_an_open_page_keeps_its_files_while_uploads_push_the_cache_past_its_limi
     preview, run_files = page_endpoints(reviewer)
     reviewer.predict(handle_file(str(page)), fn_index=preview)
     reviewer.predict(handle_file(str(page)), ["tesseract"], "", "ocr", "1", api_name="/run_arena")
-    overlays, exports, *_ = reviewer.predict(fn_index=run_files)
+    overlays, _note, exports, *_ = reviewer.predict(fn_index=run_files)
     shown = [item["image"]["path"] for item in overlays] + [item["path"] for item in exports]
     assert len(shown) == 3  # the overlay, the CSV and the JSON
     for index in range(40):  # other reviewers' uploads: 40 scans of 100 KB, past the 1 MB limit

@@ -6,16 +6,16 @@ from pathlib import Path
 
 import gradio as gr
 
-from backends.contracts.results import ModelResult, Status
+from backends.contracts.results import ModelResult
 from backends.contracts.schema import SAMPLES
 from core.arena_run import ARENA_TASKS, ArenaRun
 from core.arena_session import ArenaSession
-from core.metrics import char_diff
 from ui import charts
-from ui.arena_view import (ModelColumn, comparison_table, diff_colours, header_cell, result_cells,
-                           status_frame)
+from ui.arena_view import ModelColumn, comparison_table, diff_cell, header_cell, result_cells, status_frame
+from ui.diff_view import MODES, TEXT_BOX_LINES
 from ui.document_picker import DocumentPicker, read_pages
 from ui.i18n import text
+from ui.model_choices import default_models, labelled_choices
 from ui.arena_layout import element_counts, layout_documents, layout_gallery, layout_text, parsed_layouts
 from ui.overlay import draw_boxes
 from ui.tab import UI_UPDATE_INTERVAL_S, Tab
@@ -25,19 +25,23 @@ class ArenaTab(Tab):
     # ----- layout -----
     def build(self) -> None:
         i18n, settings = self.i18n, self.config.app
+        defaults = default_models(self.pool, settings.default_models, ["ocr"])  # only models that can run now
         with gr.Row():
             self.picker = DocumentPicker(settings, i18n, "arena", self.language)
             with gr.Column(scale=1, min_width=320):
-                self.models = gr.CheckboxGroup(choices=self.model_choices(), value=settings.default_models,
-                                               label=i18n("ar_models"), elem_id="arena-models")
+                self.models = gr.CheckboxGroup(choices=labelled_choices(self.pool, self.forced_language, ["ocr"]),
+                                               value=defaults, label=i18n("ar_models"), info=i18n("mc_legend"),
+                                               elem_id="arena-models")
                 self.task = gr.Radio(choices=[(i18n(f"task_{t}"), t) for t in ARENA_TASKS],
                                      value="ocr", label=i18n("ar_task"), elem_id="arena-task")
                 self.ground_truth = gr.Textbox(label=i18n("ar_ground_truth"), lines=4, elem_id="arena-truth")
                 self.run_button = gr.Button(i18n("ar_run"), variant="primary", elem_id="arena-run")
                 self.run_status = gr.Markdown(elem_id="arena-run-status")
         self._examples()
+        self.diff_mode = gr.Radio(choices=[(i18n(f"dv_{mode}"), mode) for mode in MODES], value="words",
+                                  label=i18n("dv_mode"), elem_id="arena-diff-mode")
         with gr.Row(equal_height=False, elem_id="arena-columns"):
-            self.columns = [self._model_column(m.key, m.name, m.key in settings.default_models)
+            self.columns = [self._model_column(m.key, m.name, m.key in defaults)
                             for m in self.config.models]
         self._results_section()
         # (ArenaRun, image, parsed layouts, language) of this browser session's latest run, for the files
@@ -51,14 +55,17 @@ class ArenaTab(Tab):
     def _results_section(self) -> None:
         i18n = self.i18n
         with gr.Accordion(i18n("ar_results"), open=True):
-            self.table = gr.DataFrame(label=i18n("ar_table"), interactive=False, elem_id="arena-table", wrap=True)
-            with gr.Row():
+            # Hidden until a run fills it: an empty DataFrame shows the headers "1 2 3".
+            self.table = gr.DataFrame(label=i18n("ar_table"), interactive=False, elem_id="arena-table", wrap=True,
+                                      visible=False)
+            with gr.Row(elem_id="arena-charts", elem_classes=["chart-row"]):
                 self.speed_plot = gr.Plot(label=i18n("ar_chart_speed"), elem_id="arena-speed-chart")
                 self.output_plot = gr.Plot(label=i18n("ar_chart_output"), elem_id="arena-output-chart")
                 self.accuracy_plot = gr.Plot(label=i18n("ar_chart_accuracy"), elem_id="arena-accuracy-chart",
                                              visible=False)
             self.overlays = gr.Gallery(label=i18n("ar_overlays"), columns=3, height=520, object_fit="contain",
                                        format="jpeg", elem_id="arena-overlays")
+            self.overlays_note = gr.Markdown(elem_id="arena-overlays-note")
             with gr.Accordion(i18n("layout_documents"), open=True, visible=False) as self.layout_section:
                 self.layout_docs = gr.HTML(elem_id="arena-layout-docs")
             self.export_files = gr.File(label=i18n("ar_export"), file_count="multiple", interactive=False,
@@ -70,12 +77,10 @@ class ArenaTab(Tab):
         i18n = self.i18n
         with gr.Column(visible=visible, min_width=300, elem_id=f"col-{key}", elem_classes=["model-column"]) as col:
             header = gr.Markdown(f"### {name}", elem_id=f"col-{key}-header")
-            body = gr.Textbox(label=i18n("ar_text"), lines=14, max_lines=30, interactive=False,
+            body = gr.Textbox(label=i18n("ar_text"), lines=14, max_lines=TEXT_BOX_LINES, interactive=False,
                               buttons=["copy"], elem_id=f"col-{key}-text")
             metrics = gr.Markdown(elem_id=f"col-{key}-metrics")
-            diff = gr.HighlightedText(label=i18n("ar_diff"), combine_adjacent=True, show_legend=True,
-                                      visible=False, elem_id=f"col-{key}-diff",
-                                      color_map=diff_colours("en"))
+            diff = gr.HTML(visible=False, elem_id=f"col-{key}-diff", elem_classes=["arena-diff"])
         return ModelColumn(key, name, col, header, body, metrics, diff)
 
     def _examples(self) -> None:
@@ -102,17 +107,29 @@ class ArenaTab(Tab):
         return fixed + [c for column in self.columns for c in column.components()]
 
     def _wire(self, refresh: gr.Button) -> None:
-        self.run_button.click(
+        run = self.run_button.click(
             self.run_arena,
-            inputs=[self.picker.document, self.models, self.ground_truth, self.task, self.picker.page],
+            inputs=[self.picker.document, self.models, self.ground_truth, self.task, self.picker.page,
+                    self.diff_mode],
             outputs=self._outputs(),
             api_name="run_arena", concurrency_limit=self.config.app.concurrency_limit, concurrency_id="arena",
         ).then(self.show_run_files, inputs=[self.last_run],
-               outputs=[self.overlays, self.export_files, self.layout_section, self.layout_docs],
+               outputs=[self.overlays, self.overlays_note, self.export_files, self.layout_section,
+                        self.layout_docs],
                api_visibility="private")
+        self.status_signal.announce(run)
+        self.status_signal.redraw(self.redraw_models, inputs=[self.task], outputs=[self.models])
+        self.task.change(self.redraw_models, inputs=[self.task], outputs=[self.models], api_visibility="private")
         self.models.change(self.show_columns, inputs=[self.models],
                            outputs=[c.column for c in self.columns], api_visibility="private")
-        refresh.click(self.refresh_status, outputs=[self.status_table], api_visibility="private")
+        self.diff_mode.change(self.redraw_diffs, inputs=[self.last_run, self.diff_mode],
+                              outputs=[c.diff for c in self.columns], api_visibility="private")
+        self.status_signal.announce(refresh.click(self.refresh_status, outputs=[self.status_table],
+                                             api_visibility="private"))
+
+    def redraw_models(self, task: str | None, request: gr.Request = None):
+        """The models' marks for this task, in the browser's language; the ticks stay as they are."""
+        return gr.update(choices=labelled_choices(self.pool, self.language(request), [task or "ocr"]))
 
     def refresh_status(self, request: gr.Request):
         self.pool.refresh_availability()
@@ -121,8 +138,16 @@ class ArenaTab(Tab):
     def show_columns(self, selected: list[str]):
         return [gr.update(visible=c.key in (selected or [])) for c in self.columns]
 
+    def redraw_diffs(self, last_run, mode: str | None):
+        """The latest run's diffs again, by words or by characters; nothing is run again."""
+        if not last_run:
+            return [gr.update() for _ in self.columns]
+        run, _, _, lang = last_run
+        return [diff_cell(run, c.key, lang, mode) if c.key in run.results else gr.update() for c in self.columns]
+
     def run_arena(self, document: str | None, models: list[str] | None, ground_truth: str | None,
-                  task: str | None = "ocr", page: str | None = "1", request: gr.Request = None):
+                  task: str | None = "ocr", page: str | None = "1", diff_mode: str | None = "words",
+                  request: gr.Request = None):
         """Run the selected models on the document concurrently, streaming each column as it fills.
 
         A PDF is read at the chosen page, or every page for "all", each model at its own pace (a fast model's
@@ -146,18 +171,19 @@ class ArenaTab(Tab):
                                                      or now - last_yield >= UI_UPDATE_INTERVAL_S):
                 last_yield = now
                 yield self._render(session, lang, started)
-        yield self._final_render(run, pages[0][1] if len(pages) == 1 else None, lang, started)
+        yield self._final_render(run, pages[0][1] if len(pages) == 1 else None, lang, started, diff_mode)
 
     # Yields send plain values: in Gradio 6 each gr.update() rebuilds its component, which costs ~1 ms per
     # output and per yield. Updates are used only where visibility changes, on the first and last yields.
     def _first_render(self, run: ArenaRun, selected: list[str], lang: str) -> list:
-        fixed = [None, None, None, None, gr.update(value=None, visible=run.has_truth),
+        fixed = [None, gr.update(value=None, visible=False), None, None, gr.update(value=None, visible=run.has_truth),
                  f"… 0/{len(selected)}", None]
         columns = []
         for column in self.columns:
             chosen = column.key in selected
-            columns += [header_cell(column.name, "queued", lang) if chosen else "", "", "",
-                        gr.update(value=None, visible=chosen and run.has_truth)]
+            # The text box comes back for a model a previous run found unavailable; its diff waits for the end.
+            columns += [header_cell(column.name, "queued", lang) if chosen else "",
+                        gr.update(value="", visible=True) if chosen else "", "", gr.update(value="", visible=False)]
         return fixed + columns
 
     def _render(self, session: ArenaSession, lang: str, started: float) -> list:
@@ -176,13 +202,14 @@ class ArenaTab(Tab):
                 columns += [*result_cells(column, result, lang), None]
         return [None] * 5 + [status, None] + columns
 
-    def _final_render(self, run: ArenaRun, image, lang: str, started: float) -> list:
+    def _final_render(self, run: ArenaRun, image, lang: str, started: float, diff_mode: str | None) -> list:
         status = f"✓ {len(run.results)}/{len(run.results)} · {time.perf_counter() - started:.1f} s"
         layouts = parsed_layouts(self.config, run, image)
         run.score_as_text({key: layout_text(layout) for key, layout in layouts.items()})
         fixed = [
             run.to_json(),
-            comparison_table(run, lang, {key: element_counts(layout, lang) for key, layout in layouts.items()}),
+            gr.update(value=comparison_table(run, lang, {key: element_counts(layout, lang)
+                                                         for key, layout in layouts.items()}), visible=True),
             charts.speed_chart(run, lang),
             charts.output_chart(run, lang),
             charts.accuracy_chart(run, lang) if run.has_truth else None,
@@ -195,17 +222,13 @@ class ArenaTab(Tab):
             if result is None:
                 columns += ["", "", "", None]
                 continue
-            diff = None
-            if run.has_truth and result.status == Status.OK:
-                diff = [(seg, text(lang, f"diff_{label}") if label else None)
-                        for seg, label in char_diff(run.ground_truth, run.scored_text(column.key))]
-            columns += [*result_cells(column, result, lang), gr.update(value=diff, color_map=diff_colours(lang))]
+            columns += [*result_cells(column, result, lang), diff_cell(run, column.key, lang, diff_mode)]
         return fixed + columns
 
     def show_run_files(self, last_run):
         """Box overlays, layout views and the CSV/JSON export, sent after the results so they never delay them."""
         if not last_run:
-            return None, None, gr.update(visible=False), ""
+            return None, "", None, gr.update(visible=False), ""
         run, image, layouts, lang = last_run
         # Boxes are drawn on a single page; a multi-page run keeps them per page in its JSON.
         overlays = [(draw_boxes(image, r.boxes), r.name) for r in run.results.values() if r.boxes and image is not None]
@@ -213,5 +236,7 @@ class ArenaTab(Tab):
         if layouts:
             overlays += layout_gallery(image, layouts, names, lang)
         documents = layout_documents(layouts, names, lang)
-        return (overlays, run.export(self.exports.folder_for(run.run_id)), gr.update(visible=bool(documents)),
+        # Say why the gallery is empty when several pages were read, rather than leave it blank.
+        note = text(lang, "ar_overlays_pages").format(pages=len(run.pages)) if image is None and not overlays else ""
+        return (overlays, note, run.export(self.exports.folder_for(run.run_id)), gr.update(visible=bool(documents)),
                 documents)

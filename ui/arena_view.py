@@ -10,6 +10,7 @@ import pandas as pd
 from backends.contracts.results import ModelResult, Status
 from backends.pool import ModelPool
 from core.arena_run import ArenaRun
+from ui.diff_view import diff_html
 from ui.i18n import memory_label, text
 
 # Symbols that DejaVu has, so they render on a bare Linux box too (colour emoji often do not).
@@ -27,16 +28,11 @@ class ModelColumn:
     header: gr.Markdown
     text: gr.Textbox
     metrics: gr.Markdown
-    diff: gr.HighlightedText
+    diff: gr.HTML
 
     def components(self) -> list:
         """What a run updates. Visibility is left to the model selector: layout updates are costly per yield."""
         return [self.header, self.text, self.metrics, self.diff]
-
-
-def diff_colours(lang: str) -> dict[str, str]:
-    """The diff legend in the run's language (the legend lists every colour-map key)."""
-    return {text(lang, "diff_missing"): "red", text(lang, "diff_extra"): "green"}
 
 
 def header_cell(name: str, state: str, lang: str, cut: bool = False, note: str = "") -> str:
@@ -74,23 +70,48 @@ def metrics_line(result: ModelResult, lang: str) -> str:
 
 def result_cells(column: ModelColumn, result: ModelResult, lang: str) -> list[str]:
     """A finished model's header, text and metrics line."""
-    return [header_cell(column.name, result.status.value, lang, result.cut), result.text, metrics_line(result, lang)]
+    return [header_cell(column.name, result.status.value, lang, result.cut), text_cell(result),
+            metrics_line(result, lang)]
+
+
+# The comparison table's columns: run row key -> (header key, how a value is shown). Each column is rounded to what
+# its figure can tell; a missing value (a model that did not run, a figure an engine does not give) is blank.
+TABLE_COLUMNS = {
+    "model": ("tb_model", str),
+    "status": ("tb_status", str),
+    "load_s": ("tb_load_s", "{:.2f}".format),
+    "latency_s": ("tb_latency_s", "{:.2f}".format),
+    "chars": ("tb_chars", "{:d}".format),
+    "tokens_per_s": ("tb_tokens_s", "{:.1f}".format),
+    "memory_mb": ("tb_memory", "{:.0f}".format),
+    "cer": ("tb_cer", "{:.3f}".format),
+    "cer_folded": ("tb_cer_folded", "{:.3f}".format),
+    "wer": ("tb_wer", "{:.3f}".format),
+    "elements": ("tb_elements", str),
+    "message": ("tb_message", str),
+}
+ALWAYS_SHOWN = ("model", "status")
+
+
+def table_rows(run: ArenaRun, lang: str, element_counts: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """The run's rows as shown: statuses translated, numbers rounded, blanks for what a model did not produce."""
+    shown = []
+    for row in run.rows():
+        did_not_run = row["status"] != "ok" and not row["chars"]  # read nothing: not "0 characters"
+        row = {**row, "status": text(lang, f"st_{row['status']}"), "chars": None if did_not_run else row["chars"],
+               "elements": (element_counts or {}).get(row["key"], "")}
+        shown.append({key: "" if row.get(key) in (None, "") else show(row[key])
+                      for key, (_, show) in TABLE_COLUMNS.items()})
+    return shown
 
 
 def comparison_table(run: ArenaRun, lang: str, element_counts: dict[str, str] | None = None) -> pd.DataFrame:
-    """The comparison table shown in the UI, with headers in the user's language. `element_counts` (a Layout
-    run): each model's layout elements per category."""
-    columns = {"model": "col_model", "status": "col_status", "load_s": "col_load_s", "latency_s": "col_latency_s",
-               "chars": "col_chars", "tokens_per_s": "col_tokens_s", "memory_mb": "col_memory"}
-    if run.has_truth:
-        columns |= {"cer": "col_cer", "wer": "col_wer"}
-    if element_counts:
-        columns["elements"] = "col_elements"
-    columns["message"] = "col_message"
-    rows = [{**row, "elements": (element_counts or {}).get(row["key"], "")} for row in run.rows()]
-    frame = pd.DataFrame(rows, columns=list(columns))
-    frame["status"] = [text(lang, f"st_{s}") for s in frame["status"]]
-    return frame.rename(columns={k: text(lang, v) for k, v in columns.items()})
+    """The comparison table shown in the UI, with short headers in the user's language and no empty columns.
+    `element_counts` (a Layout run): each model's layout elements per category."""
+    rows = table_rows(run, lang, element_counts)
+    keys = [key for key in TABLE_COLUMNS if key in ALWAYS_SHOWN or any(row[key] for row in rows)]
+    frame = pd.DataFrame([[row[key] for key in keys] for row in rows], columns=keys)
+    return frame.rename(columns={key: text(lang, TABLE_COLUMNS[key][0]) for key in keys})
 
 
 def status_frame(pool: ModelPool, lang: str) -> pd.DataFrame:
@@ -105,3 +126,19 @@ def status_frame(pool: ModelPool, lang: str) -> pd.DataFrame:
                      text(lang, "col_ready"): text(lang, "yes" if status.ok else "no"),
                      text(lang, "col_message"): status.message or m.notes})
     return pd.DataFrame(rows)
+
+
+def text_cell(result: ModelResult):
+    """A finished model's text; a model that produced none (unavailable, failed) shows no empty text box."""
+    if result.status != Status.OK and not result.text:
+        return gr.update(value="", visible=False)
+    return result.text
+
+
+def diff_cell(run: ArenaRun, key: str, lang: str, mode: str | None):
+    """A model's diff against the ground truth, shown only for a model that read the document."""
+    result = run.results.get(key)
+    if not run.has_truth or result is None or result.status != Status.OK:
+        return gr.update(value="", visible=False)
+    return gr.update(value=diff_html(run.ground_truth, run.scored_text(key), lang, mode or "words",
+                                     title=text(lang, "ar_diff")), visible=True)

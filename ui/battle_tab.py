@@ -15,10 +15,13 @@ from core.arena_run import ARENA_TASKS
 from core.battles.documents import NoDocuments, random_document, uploaded_document
 from core.battles.session import VOTES, Battle, BattleArena, BattleError
 from core.documents import DocumentError
-from core.metrics import char_diff
+from ui.diff_view import diff_html
 from ui.document_picker import DocumentPicker
 from ui.i18n import text
 from ui.tab import UI_UPDATE_INTERVAL_S, Tab, reviewer_of
+
+
+DIFF_TITLES = ("battle_diff_ab", "battle_diff_a_truth", "battle_diff_b_truth")
 
 
 class BattleTab(Tab):
@@ -36,6 +39,8 @@ class BattleTab(Tab):
             with gr.Column(scale=1, min_width=320):
                 self.task = gr.Radio(choices=[(i18n(f"task_{t}"), t) for t in ARENA_TASKS], value="ocr",
                                      label=i18n("ar_task"), elem_id="battle-task")
+                # No model is picked by hand here; this says how many can be drawn, before a battle is started.
+                self.candidates = gr.Markdown(self.describe_candidates("ocr"), elem_id="battle-candidates")
                 self.truth = gr.Textbox(label=i18n("battle_truth"), lines=3, elem_id="battle-truth")
                 with gr.Row():
                     self.start_button = gr.Button(i18n("battle_start"), variant="primary", elem_id="battle-start")
@@ -51,9 +56,8 @@ class BattleTab(Tab):
                                                    elem_id=f"battle-vote-{choice}") for choice in VOTES}
         self.reveal = gr.Markdown(elem_id="battle-reveal")
         with gr.Accordion(i18n("battle_diffs"), open=True):
-            self.diffs = [gr.HighlightedText(label=i18n(key), combine_adjacent=True, show_legend=True,
-                                             elem_id=f"battle-{key.replace('_', '-')}")
-                          for key in ("battle_diff_ab", "battle_diff_a_truth", "battle_diff_b_truth")]
+            self.diffs = [gr.HTML(elem_id=f"battle-{key.replace('_', '-')}", elem_classes=["battle-diff"])
+                          for key in DIFF_TITLES]
         with gr.Accordion("JSON", open=False):
             self.info = gr.JSON(elem_id="battle-json")
         self.battle_id = gr.State()
@@ -64,16 +68,25 @@ class BattleTab(Tab):
         start_outputs = [self.info, self.status, self.text_a, self.text_b, *self.diffs, self.reveal,
                          *self.vote_buttons.values(), self.battle_id]
         limit = dict(concurrency_limit=self.config.app.concurrency_limit, concurrency_id="arena")
-        self.start_button.click(self.start_battle, inputs=[self.picker.document, self.picker.page, self.task,
-                                                           self.truth], outputs=start_outputs,
-                                api_name="battle_start", **limit)
-        self.random_button.click(self.start_random, inputs=[self.task], outputs=start_outputs,
-                                 api_visibility="private", **limit)
+        self.status_signal.announce(self.start_button.click(
+            self.start_battle, inputs=[self.picker.document, self.picker.page, self.task, self.truth],
+            outputs=start_outputs, api_name="battle_start", **limit))
+        self.status_signal.announce(self.random_button.click(self.start_random, inputs=[self.task], outputs=start_outputs,
+                                                        api_visibility="private", **limit))
+        self.task.change(self.describe_candidates, inputs=[self.task], outputs=[self.candidates],
+                         api_visibility="private")
+        self.status_signal.redraw(self.describe_candidates, inputs=[self.task], outputs=[self.candidates])
         vote_outputs = [self.info, self.reveal, *self.vote_buttons.values(), self.browser_id]
         for choice, button in self.vote_buttons.items():
             button.click(self._voter(choice), inputs=[self.battle_id, self.browser_id], outputs=vote_outputs,
                          api_visibility="private")
         gr.api(self.vote_api, api_name="battle_vote")
+
+    def describe_candidates(self, task: str | None, request: gr.Request = None) -> str:
+        """How many models can be drawn for the task here (never which: the battle stays blind)."""
+        lang = self.language(request)  # without a request (the first render): the forced language, or English
+        count = len(self.battles.candidates(task if task in ARENA_TASKS else "ocr"))
+        return text(lang, "battle_candidates" if count >= 2 else "battle_too_few_candidates").format(count=count)
 
     # ----- starting and streaming -----
     def start_battle(self, document: str | None, page: str | None = "1", task: str | None = "ocr",
@@ -120,13 +133,15 @@ class BattleTab(Tab):
         return [shown, status, battle.texts["a"], battle.texts["b"], *diffs, "", *buttons, battle.battle_id]
 
     def _diffs(self, battle: Battle, lang: str) -> list:
+        """A against B (struck: only in A, underlined: only in B), then each against the truth when there is one;
+        by words, look-alike letters marked."""
         a, b, truth = battle.texts["a"], battle.texts["b"], battle.document.truth
-        only = {"missing": text(lang, "battle_only_a"), "extra": text(lang, "battle_only_b")}
-        against_b = [(segment, only.get(label)) for segment, label in char_diff(a, b)]
+        titles = [text(lang, key) for key in DIFF_TITLES]
+        against_b = diff_html(a, b, lang, labels=(text(lang, "battle_only_a"), text(lang, "battle_only_b")),
+                              title=titles[0])
         if truth is None:
-            return [against_b, None, None]
-        return [against_b] + [[(segment, text(lang, f"diff_{label}") if label else None)
-                               for segment, label in char_diff(truth, output)] for output in (a, b)]
+            return [against_b, "", ""]
+        return [against_b] + [diff_html(truth, output, lang, title=title) for output, title in zip((a, b), titles[1:])]
 
     # ----- voting -----
     def _voter(self, choice: str):

@@ -6,8 +6,10 @@ from ui.i18n import text
 
 
 def _layout(fig, title: str, y_title: str):
+    # Every figure here is a count or a duration: the y axis starts at 0, so a zero bar reads as zero.
     fig.update_layout(title=title, yaxis_title=y_title, barmode="stack", height=340,
-                      margin=dict(l=40, r=20, t=50, b=40), legend=dict(orientation="h", y=-0.2))
+                      margin=dict(l=50, r=20, t=50, b=40), legend=dict(orientation="h", y=-0.2))
+    fig.update_yaxes(rangemode="tozero")
     return fig
 
 
@@ -42,10 +44,17 @@ def accuracy_chart(run: ArenaRun, lang: str):
 
     rows = [r for r in run.rows() if r["cer"] is not None]
     names = [r["model"] for r in rows]
-    fig = go.Figure([
-        go.Bar(name="CER", x=names, y=[r["cer"] for r in rows]),
-        go.Bar(name="WER", x=names, y=[r["wer"] for r in rows]),
-    ])
+    rates = [("CER", "cer"), ("WER", "wer")]
+    if any(r.get("cer_folded") is not None for r in rows):
+        rates.insert(1, (text(lang, "tb_cer_folded"), "cer_folded"))
+    # A perfect reading (0) still gets a sliver of a bar, its value written above it, and the axis runs from
+    # 0 to at least 0.1: an all-zero chart is not blank, nor centred on 0 from -1 to 1.
+    top = max([r.get(key) or 0 for r in rows for _, key in rates] + [0.1])
+    fig = go.Figure([go.Bar(name=label, x=names, y=[max(r.get(key) or 0, top / 200) for r in rows],
+                            text=["" if r.get(key) is None else f"{r[key]:.3f}" for r in rows],
+                            textposition="outside", cliponaxis=False, hoverinfo="x+text+name")
+                     for label, key in rates])
     _layout(fig, text(lang, "ar_chart_accuracy"), text(lang, "ch_error_rate"))
     fig.update_layout(barmode="group")
+    fig.update_yaxes(range=[0, top * 1.2])
     return fig
