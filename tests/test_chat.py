@@ -93,15 +93,18 @@ def test_two_turns_with_an_image_on_a_tiny_model(client):
 
 @pytest.mark.slow
 def test_a_cpu_engine_says_it_cannot_chat_and_offers_ocr(client):
-    with pytest.raises(Exception, match="cannot chat: it only reads text"):
-        client.predict({"text": "What is the date?", "files": [handle_file(str(PHOTOTEST))]}, [], "tesseract", "1",
-                       api_name="/chat")
+    # The refusal is a message in the conversation (not an error over it); the question stays in the input.
+    refused, kept = client.predict({"text": "What is the date?", "files": [handle_file(str(PHOTOTEST))]}, [],
+                                   "tesseract", "1", api_name="/chat")
+    assert refused[-1]["metadata"]["title"] == "⚠ Not sent to the model"
+    assert "cannot chat: it only reads text" in refused[-1]["content"][0]["text"]
+    assert kept["text"] == "What is the date?"
     history = [{"role": "user", "content": [{"type": "file", "file": handle_file(str(PHOTOTEST))}]}]
     shown = client.predict(history, "tesseract", "1", api_name="/chat_ocr")
     assert shown[-1]["metadata"]["title"] == "OCR · Tesseract 5 (rus+eng)"  # labelled as OCR, not as a reply
     assert "quick brown" in shown[-1]["content"][0]["text"]
-    with pytest.raises(Exception, match="Attach a document image"):
-        client.predict({"text": "Hello?", "files": []}, [], "qwen_vl_2b", "1", api_name="/chat")
+    no_document, _ = client.predict({"text": "Hello?", "files": []}, [], "qwen_vl_2b", "1", api_name="/chat")
+    assert "Attach a document image" in no_document[-1]["content"][0]["text"]
 
 
 def test_the_arenas_document_and_page_start_the_chat(config):

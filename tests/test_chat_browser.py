@@ -46,8 +46,9 @@ def test_one_question_to_three_models_side_by_side_then_the_transcripts(playwrig
         page.locator("#chat-sbs-document input[type=file]").set_input_files(str(PHOTOTEST))
         page.locator("#chat-sbs-preview img").wait_for(timeout=TIMEOUT_MS)
         models = page.locator("#chat-sbs-models")
-        for name in MODELS.values():
-            models.get_by_label(name, exact=True).check()
+        for key, name in MODELS.items():  # each marked: the VLMs ready, Tesseract reading instead of chatting
+            label = f"✓ {name}" if key in VLMS else f"– {name} — cannot chat, reads the text"
+            models.get_by_label(label, exact=True).check()
         for slot in range(len(MODELS)):
             page.locator(f"#chat-sbs-col-{slot}").wait_for(timeout=TIMEOUT_MS)
         assert not page.locator("#chat-sbs-col-3").is_visible()

@@ -16,12 +16,22 @@ from ui.chat_side_by_side import SideBySideChat
 from ui.chat_tab import ChatTab
 from ui.fields_tab import FieldsTab
 from ui.leaderboard_tab import LeaderboardTab
+from ui.model_choices import StatusSignal
 from ui.models_panel import ModelsPanel
 from ui.i18n import gradio_translations
 from ui.server_upkeep import ServerUpkeep
 
 CSS = """
 #arena-columns .model-column { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px; }
+/* Table headers and cells wrap between words only, never inside one ("з/а/г/р/у/з/к/а", "0.0/20"): a long
+   message wraps whole, and a table wider than the page scrolls inside its own frame. */
+.table-wrap th, .table-wrap th *, .table-wrap td, .table-wrap td * { word-break: normal !important;
+  overflow-wrap: normal !important; hyphens: none !important; }
+/* Below ~1000 px the charts stand one above another: side by side, their legends overlap. */
+@media (max-width: 1000px) {
+  .chart-row, .row:has(> #bench-pareto) { flex-direction: column !important; }
+  .chart-row > *, .row:has(> #bench-pareto) > * { width: 100% !important; min-width: 0 !important; }
+}
 """
 
 
@@ -50,9 +60,10 @@ class ArenaApp:
 def build_app(pool: ModelPool, forced_language: str = "auto") -> ArenaApp:
     i18n = gr.I18n(**gradio_translations(forced_language))
     exports = ExportFolder()
-    shared = (pool, forced_language, i18n, exports)
     store = VotesStore(pool.config.app.votes_db_path())  # battle votes and chat answers' ratings
     with gr.Blocks(title="OCR & VLM Arena") as blocks:
+        # Every tab redraws its model marks on one signal (ui/model_choices.py).
+        shared = (pool, forced_language, i18n, exports, StatusSignal())
         gr.Markdown(i18n("ar_title"))
         gr.Markdown(i18n("ar_intro"))
         with gr.Tabs():

@@ -23,6 +23,7 @@ from benchmarks.report import overhead, results_frame, run_record, write_report
 from benchmarks.runner import BenchmarkSettings, run_benchmark
 from benchmarks.summary import summarize
 from ui.i18n import text
+from ui.model_choices import default_models, labelled_choices
 from ui.tab import Tab
 
 UPLOADED = "__upload__"
@@ -42,8 +43,8 @@ LOAD_COLUMNS = {  # load summary column -> i18n key of its header
     "itl_p99_s": "bench_col_itl_p99", "latency_p50_s": "bench_col_p50", "latency_p90_s": "bench_col_p90",
     "latency_p99_s": "bench_col_p99", "batching": "bench_col_batching",
 }
-REPORT_FILES = ("report.html", "summary.csv", "results.csv", "results.json", "report.md", "load_summary.csv",
-                "load_results.csv")
+REPORT_FILES = ("report.html", "plotly.min.js", "summary.csv", "results.csv", "results.json", "report.md",
+                "load_summary.csv", "load_results.csv")
 
 
 class BenchmarkTab(Tab):
@@ -62,9 +63,10 @@ class BenchmarkTab(Tab):
                 self.upload = gr.File(label=i18n("bench_upload"), file_types=[".zip"], type="filepath",
                                       elem_id="bench-upload")
             with gr.Column(scale=1, min_width=320):
-                self.models = gr.CheckboxGroup(choices=[(m.name, m.key) for m in self.config.models],
-                                               value=self.config.app.default_models, label=i18n("ar_models"),
-                                               elem_id="bench-models")
+                self.models = gr.CheckboxGroup(
+                    choices=labelled_choices(self.pool, self.forced_language, ["ocr"]),
+                    value=default_models(self.pool, self.config.app.default_models, ["ocr"]),
+                    label=i18n("ar_models"), info=i18n("mc_legend"), elem_id="bench-models")
                 with gr.Row():
                     self.repeats = gr.Number(1, label=i18n("bench_repeats"), minimum=1, maximum=20, precision=0,
                                              elem_id="bench-repeats")
@@ -94,14 +96,20 @@ class BenchmarkTab(Tab):
         # Uploading a zip means "benchmark this one".
         self.upload.change(lambda path: gr.update(value=UPLOADED) if path else gr.update(), inputs=[self.upload],
                            outputs=[self.dataset], api_visibility="private")
-        self.run_button.click(
+        run = self.run_button.click(
             self.run, inputs=[self.dataset, self.upload, self.models, self.repeats, self.warmup, self.limit,
                               self.casefold, self.concurrency, self.slo],
             outputs=[self.status, self.summary, self.pareto_plot, self.memory_plot, self.cer_plot, self.files,
                      self.load_summary],
             api_name="run_benchmark", concurrency_limit=1, concurrency_id="benchmark",
-        ).success(self.show_load, inputs=[self.load_summary], outputs=[self.load_table, self.load_plot],
-                  api_visibility="private")
+        )
+        run.success(self.show_load, inputs=[self.load_summary], outputs=[self.load_table, self.load_plot],
+                    api_visibility="private")
+        self.status_signal.announce(run)
+        self.status_signal.redraw(self.redraw_models, inputs=[], outputs=[self.models])
+
+    def redraw_models(self, request: gr.Request = None):
+        return gr.update(choices=labelled_choices(self.pool, self.language(request), ["ocr"]))
 
     def run(self, dataset_name: str, upload: str | None, models: list[str] | None, repeats: float | None,
             warmup: float | None, limit: float | None, casefold: bool, concurrency: str | None = "",

@@ -10,6 +10,7 @@ import gradio as gr
 from core.battles.documents import file_hash
 from core.chat.conversations import (OCR_READING, Conversations, Turn, conversations_from_json,
                                      conversations_to_json, speed_parts)
+from core.chat.messages import NOTICE_MARK, Refusal
 from core.chat.pages import PageCache
 from core.chat.side_by_side import Round, ask
 from core.chat.transcripts import transcript_json, transcript_markdown
@@ -17,6 +18,7 @@ from core.documents import DocumentError
 from core.exports import write_json
 from ui.document_picker import DocumentPicker
 from ui.i18n import text
+from ui.model_choices import labelled_choices
 from ui.tab import UI_UPDATE_INTERVAL_S, Tab, reviewer_of
 
 
@@ -33,8 +35,9 @@ class SideBySideChat(Tab):
         with gr.Row():
             self.picker = DocumentPicker(self.config.app, i18n, "chat-sbs", self.language)
             with gr.Column(scale=1, min_width=320):
-                self.models = gr.CheckboxGroup(choices=self.model_choices(), value=[], elem_id="chat-sbs-models",
-                                               label=i18n("chat_sbs_models"), info=f"≤ {self.slots}")
+                self.models = gr.CheckboxGroup(choices=self.model_choices_for(self.forced_language), value=[],
+                                               elem_id="chat-sbs-models", label=i18n("chat_sbs_models"),
+                                               info=f"≤ {self.slots} · " + i18n("mc_legend"))
                 self.question = gr.Textbox(label=i18n("chat_sbs_question"), lines=2, elem_id="chat-sbs-question")
                 with gr.Row():
                     self.ask_button = gr.Button(i18n("chat_sbs_ask"), variant="primary", elem_id="chat-sbs-ask")
@@ -67,15 +70,16 @@ class SideBySideChat(Tab):
         limit = dict(concurrency_limit=self.config.app.concurrency_limit, concurrency_id="arena")
         inputs = [self.picker.document, self.picker.page, self.question, self.models, self.state]
         outputs = [self.state, self.status, *self._views(), self.question]
-        self.ask_button.click(self.chat_side_by_side, inputs=inputs, outputs=outputs, api_name="chat_side_by_side",
-                              **limit)
-        self.question.submit(self.chat_side_by_side, inputs=inputs, outputs=outputs, api_visibility="private",
-                             **limit)
+        self.status_signal.announce(self.ask_button.click(self.chat_side_by_side, inputs=inputs, outputs=outputs,
+                                                     api_name="chat_side_by_side", **limit))
+        self.status_signal.announce(self.question.submit(self.chat_side_by_side, inputs=inputs, outputs=outputs,
+                                                    api_visibility="private", **limit))
+        self.status_signal.redraw(self.redraw_models, inputs=[], outputs=[self.models])
         self.models.change(self.show_columns, inputs=[self.models, self.state],
                            outputs=[c["column"] for c in self.columns] + self._views(), api_visibility="private")
         for slot, column in enumerate(self.columns):
-            column["retry"].click(self._retrier(slot), inputs=inputs[:2] + inputs[3:], outputs=outputs,
-                                  api_visibility="private", **limit)
+            self.status_signal.announce(column["retry"].click(self._retrier(slot), inputs=inputs[:2] + inputs[3:],
+                                                         outputs=outputs, api_visibility="private", **limit))
             for button, rating in ((column["up"], 1), (column["down"], -1)):
                 button.click(self._rater(slot, rating), inputs=[self.picker.document, self.models, self.state],
                              outputs=[self.state, *self._views()], api_visibility="private")
@@ -83,26 +87,44 @@ class SideBySideChat(Tab):
                                  outputs=[self.files], api_visibility="private")
         self.picker.document.change(lambda: {}, outputs=[self.state], api_visibility="private")
 
+    def model_choices_for(self, lang: str) -> list[tuple[str, str]]:
+        """Every model, marked; those that cannot chat come last (they read the page instead)."""
+        return labelled_choices(self.pool, lang, ["chat"], unfit="mc_no_chat")
+
+    def redraw_models(self, request: gr.Request = None):
+        return gr.update(choices=self.model_choices_for(self.language(request)))
+
     # ----- asking -----
     def chat_side_by_side(self, document: str | None, page: str | None, question: str | None,
                           models: list[str] | None, conversations: dict | None, request: gr.Request = None):
         """Ask every chosen model the question about the document, concurrently; each continues its own
         conversation. The first output is the updated conversations: {model key: [turns]}, each turn with its
-        question, answer, status, first_token_s, latency_s, tokens_per_s and rating."""
+        question, answer, status, first_token_s, latency_s, tokens_per_s and rating. A question that cannot be
+        asked (no model, no document, ...) leaves everything as it was and says why in the status line."""
         lang = self.language(request)
-        keys = self._chosen(models, lang)
-        if not (question or "").strip():
-            raise gr.Error(text(lang, "chat_err_no_question"))
+        try:
+            keys = self._chosen(models, lang)
+            if not (question or "").strip():
+                raise Refusal(text(lang, "chat_err_no_question"))
+        except Refusal as refusal:
+            yield self._refused(refusal)
+            return
         yield from self._run(document, page, question.strip(), keys, keys, conversations, lang)
+
+    def _refused(self, refusal: Exception) -> list:
+        """The outputs of a question not asked: the reason in the status line, everything else untouched."""
+        return [gr.skip(), f"{NOTICE_MARK} {refusal}", *[gr.skip() for _ in self._views()], gr.skip()]
 
     def _run(self, document, page, question: str, asked: list[str], shown: list[str], conversations, lang: str):
         if not document:
-            raise gr.Error(text(lang, "chat_err_no_document"))
+            yield self._refused(Refusal(text(lang, "chat_err_no_document")))
+            return
         try:
             image, encoded = self.pages.page(document, page)
             state = conversations_from_json(conversations)
         except (DocumentError, ValueError) as exc:
-            raise gr.Error(str(exc)) from None
+            yield self._refused(exc)
+            return
         last, current = 0.0, None
         for current in ask(self.pool, image, encoded, question, asked, state, self.config.app.chat_max_turns):
             if time.perf_counter() - last >= UI_UPDATE_INTERVAL_S:  # tokens are batched per screen update
@@ -115,10 +137,14 @@ class SideBySideChat(Tab):
         def retry(document, page, models, conversations, request: gr.Request = None):
             """Ask this column's model its last question again (the earlier answer is dropped)."""
             lang = self.language(request)
-            keys = self._chosen(models, lang)
-            state = conversations_from_json(conversations)
-            if slot >= len(keys) or not state.get(keys[slot]):
-                raise gr.Error(text(lang, "chat_err_nothing_to_retry"))
+            try:
+                keys = self._chosen(models, lang)
+                state = conversations_from_json(conversations)
+                if slot >= len(keys) or not state.get(keys[slot]):
+                    raise Refusal(text(lang, "chat_err_nothing_to_retry"))
+            except (Refusal, ValueError) as refusal:
+                yield self._refused(refusal)
+                return
             question = state[keys[slot]].pop().question
             yield from self._run(document, page, question, [keys[slot]], keys, conversations_to_json(state), lang)
         return retry
@@ -126,9 +152,9 @@ class SideBySideChat(Tab):
     def _chosen(self, models: list[str] | None, lang: str) -> list[str]:
         keys = self.selected_models(models)
         if not keys:
-            raise gr.Error(text(lang, "err_no_models"))
+            raise Refusal(text(lang, "err_no_models"))
         if len(keys) > self.slots:
-            raise gr.Error(text(lang, "chat_sbs_too_many").format(count=self.slots))
+            raise Refusal(text(lang, "chat_sbs_too_many").format(count=self.slots))
         return keys
 
     # ----- showing -----
@@ -163,8 +189,10 @@ class SideBySideChat(Tab):
             keys = self.selected_models(models)
             state = conversations_from_json(conversations)
             turns = state.get(keys[slot], []) if slot < len(keys) else []
-            if not turns or not document:
-                raise gr.Error(text(lang, "chat_sbs_nothing_to_rate"))
+            if not turns or not document:  # said under the column, not over it
+                views = [gr.skip() for _ in self._views()]
+                views[3 * slot + 2] = f"{NOTICE_MARK} {text(lang, 'chat_sbs_nothing_to_rate')}"
+                return [gr.skip(), *views]
             turn = turns[-1]
             turn.rating = rating
             self.store.add_answer_rating(reviewer_of(request, None), keys[slot], file_hash(Path(document)),

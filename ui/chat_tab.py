@@ -13,73 +13,25 @@ import time
 import gradio as gr
 
 from backends.contracts.requests import PageRequest
-from backends.contracts.results import Status
+from backends.contracts.results import ModelResult, Progress, Status
+from core.chat.messages import Refusal, document_of, message_text, question_answer_pairs, with_notice
 from ui.document_picker import read_page
-from backends.contracts.results import Progress, ModelResult
 from ui.i18n import text
+from ui.model_choices import default_model, labelled_choices
 from ui.tab import UI_UPDATE_INTERVAL_S, Tab
 
 ERROR_TITLE = "⚠"
 OCR_TITLE = "OCR"
 
 
-def _parts(message: dict) -> list[dict]:
-    """A chat message's content as parts, whichever form Gradio or an API client used."""
-    content = message.get("content")
-    if isinstance(content, str):
-        return [{"type": "text", "text": content}]
-    if isinstance(content, dict):
-        if "path" in content:
-            return [{"type": "file", "file": content}]
-        return [content]
-    return list(content or [])
-
-
-def _message_text(message: dict) -> str:
-    return "".join(p.get("text", "") for p in _parts(message) if p.get("type") == "text")
-
-
-def _message_file(message: dict) -> str | None:
-    for part in _parts(message):
-        if part.get("type") == "file":
-            file = part.get("file") or {}
-            return file.get("path") if isinstance(file, dict) else file
-    return None
-
-
-def document_of(history: list[dict]) -> str | None:
-    """The conversation's document: the last file a user sent."""
-    files = [_message_file(m) for m in history if m.get("role") == "user"]
-    return next((f for f in reversed(files) if f), None)
-
-
-def question_answer_pairs(history: list[dict]) -> tuple[tuple[str, str], ...]:
-    """The earlier turns for the model: each user question with the answer that followed it. Errors and OCR
-    outputs shown in the chat are not the model's answers, so those turns are left out."""
-    pairs, question = [], None
-    for message in history:
-        title = (message.get("metadata") or {}).get("title")
-        if message.get("role") == "user":
-            asked = _message_text(message)
-            question = asked or question
-        elif message.get("role") == "assistant" and question is not None:
-            if not title:
-                pairs.append((question, _message_text(message)))
-            question = None
-    return tuple(pairs)
-
-
 class ChatTab(Tab):
-    def chat_models(self) -> list[str]:
-        return [m.key for m in self.config.models if "chat" in m.tasks]
-
     def build(self, arena_document: gr.File, arena_page: gr.Dropdown) -> None:
         i18n = self.i18n
-        chatty = self.chat_models()
-        first = chatty[0] if chatty else self.config.models[0].key
+        # A model that can run now: one that chats if any can, else one that reads the text (its OCR button).
+        first = default_model(self.pool, ["chat"], ["ocr"])
         with gr.Row():
-            self.model = gr.Dropdown(choices=[(m.name, m.key) for m in self.config.models], value=first,
-                                     label=i18n("chat_model"), elem_id="chat-model", scale=3)
+            self.model = gr.Dropdown(choices=self.model_choices_for(self.forced_language), value=first,
+                                     label=i18n("chat_model"), info=i18n("mc_legend"), elem_id="chat-model", scale=3)
             self.page = gr.Dropdown(choices=["1"], value="1", allow_custom_value=True, label=i18n("chat_page"),
                                     elem_id="chat-page", scale=1)
         self.capability = gr.Markdown(self.describe(first, self.forced_language), elem_id="chat-capability")
@@ -90,27 +42,43 @@ class ChatTab(Tab):
         with gr.Row():
             from_arena = gr.Button(i18n("chat_from_arena"), size="sm", elem_id="chat-from-arena")
             self.ocr_button = gr.Button(i18n("chat_ocr"), size="sm", elem_id="chat-ocr",
-                                        visible=first not in chatty)
+                                        visible="chat" not in self.config.get(first).tasks)
             retry = gr.Button(i18n("chat_retry"), size="sm", elem_id="chat-retry")
             clear = gr.Button(i18n("chat_clear"), size="sm", elem_id="chat-clear")
 
         self.threads = gr.State({})  # model key -> its own conversation, kept while another model is shown
         self.current = gr.State(first)
+        self._wire(retry, clear, from_arena, arena_document, arena_page)
+
+    def _wire(self, retry, clear, from_arena, arena_document, arena_page) -> None:
         self.model.change(self.switch_model, inputs=[self.model, self.chatbot, self.threads, self.current],
                           outputs=[self.chatbot, self.threads, self.current, self.capability, self.ocr_button],
                           api_visibility="private")
         limit = dict(concurrency_limit=self.config.app.concurrency_limit, concurrency_id="arena")
-        self.message.submit(self.chat, inputs=[self.message, self.chatbot, self.model, self.page],
-                            outputs=[self.chatbot, self.message], api_name="chat", **limit)
-        retry.click(self.retry, inputs=[self.chatbot, self.model, self.page], outputs=[self.chatbot],
-                    api_name="chat_retry", **limit)
-        self.ocr_button.click(self.read_text, inputs=[self.chatbot, self.model, self.page], outputs=[self.chatbot],
-                              api_name="chat_ocr", **limit)
+        for event in (
+            self.message.submit(self.chat, inputs=[self.message, self.chatbot, self.model, self.page],
+                                outputs=[self.chatbot, self.message], api_name="chat", **limit),
+            retry.click(self.retry, inputs=[self.chatbot, self.model, self.page], outputs=[self.chatbot],
+                        api_name="chat_retry", **limit),
+            self.ocr_button.click(self.read_text, inputs=[self.chatbot, self.model, self.page],
+                                  outputs=[self.chatbot], api_name="chat_ocr", **limit),
+        ):
+            self.status_signal.announce(event)  # a load or a failed load changes what can run
         clear.click(lambda: [], outputs=[self.chatbot], api_name="chat_clear")
         from_arena.click(self.carry_over, inputs=[arena_document, arena_page, self.chatbot],
                          outputs=[self.chatbot, self.page], api_visibility="private")
+        self.status_signal.redraw(self.redraw_models, inputs=[self.model], outputs=[self.model, self.capability])
 
     # ----- what each model can do -----
+    def model_choices_for(self, lang: str) -> list[tuple[str, str]]:
+        """Every model, marked: ready chat models first; those that only read text last (they offer OCR)."""
+        return labelled_choices(self.pool, lang, ["chat"], unfit="mc_no_chat")
+
+    def redraw_models(self, key: str | None, request: gr.Request = None):
+        lang = self.language(request)
+        capability = self.describe(key, lang) if key and self.config.find(key) else gr.skip()
+        return gr.update(choices=self.model_choices_for(lang)), capability
+
     def describe(self, key: str, lang: str) -> str:
         lang = lang if lang != "auto" else "en"
         entry = self.config.get(key)
@@ -154,7 +122,9 @@ class ChatTab(Tab):
 
     def chat(self, message: dict | None, history: list[dict] | None, model: str, page: str | None = "1",
              request: gr.Request = None):
-        """Send a question (and optionally the document) to the model; the reply streams into the chat."""
+        """Send a question (and optionally the document) to the model; the reply streams into the chat. A question
+        that cannot be sent (the model cannot chat, no document, ...) gets a ⚠ notice in the chat, and the question
+        stays in the input box."""
         lang = self.language(request)
         history = list(history or [])
         message = message or {}
@@ -162,68 +132,92 @@ class ChatTab(Tab):
         for file in message.get("files") or []:
             path = file.get("path") if isinstance(file, dict) else file
             history.append({"role": "user", "content": {"path": path}})
-        if not question:
-            if message.get("files"):
-                yield history, None  # the document alone: wait for the question
-                return
-            raise gr.Error(text(lang, "chat_err_no_question"))
-        yield from self._answer(history, question, model, page, lang)
+        if not question and message.get("files"):
+            yield history, None  # the document alone: wait for the question
+            return
+        try:
+            if not question:
+                raise Refusal(text(lang, "chat_err_no_question"))
+            image, earlier = self._prepare(history, model, page, lang)
+        except Refusal as refusal:
+            yield self._with_refusal(history, refusal, lang), {"text": question, "files": []}
+            return
+        for update in self._answer(history, question, model, image, earlier, lang):
+            yield update, None
 
     def retry(self, history: list[dict] | None, model: str, page: str | None = "1", request: gr.Request = None):
-        """Ask the last question again (after an error, or for another answer from another model)."""
+        """Ask the last question again (after an error, or for another answer from another model). When it cannot
+        be asked, the conversation stays as it was, with a notice saying why."""
         lang = self.language(request)
-        history = list(history or [])
+        shown = list(history or [])
+        history = list(shown)
         while history and history[-1].get("role") == "assistant":
             history.pop()
-        if not history or not _message_text(history[-1]):
-            raise gr.Error(text(lang, "chat_err_nothing_to_retry"))
-        question = _message_text(history.pop())
-        for update, _ in self._answer(history, question, model, page, lang):
-            yield update
+        try:
+            if not history or not message_text(history[-1]):
+                raise Refusal(text(lang, "chat_err_nothing_to_retry"))
+            question = message_text(history.pop())
+            image, earlier = self._prepare(history, model, page, lang)
+        except Refusal as refusal:
+            yield self._with_refusal(shown, refusal, lang)
+            return
+        yield from self._answer(history, question, model, image, earlier, lang)
 
     def read_text(self, history: list[dict] | None, model: str, page: str | None = "1", request: gr.Request = None):
         """What a model that cannot chat can do: read the document's text, shown as OCR output, not a reply."""
         lang = self.language(request)
         history = list(history or [])
-        image = self._image(history, page, lang)
+        try:
+            image = self._image(history, page, lang)
+        except Refusal as refusal:
+            return self._with_refusal(history, refusal, lang)
         result = self._final(model, PageRequest(image, task="ocr"))
         title = f"{OCR_TITLE} · {result.name}" if result.status == Status.OK else f"{ERROR_TITLE} {result.name}"
         body = result.text if result.status == Status.OK else result.message
         return [*history, {"role": "assistant", "content": body, "metadata": {"title": title}}]
 
     # ----- helpers -----
-    def _answer(self, history: list[dict], question: str, model: str, page: str | None, lang: str):
+    def _prepare(self, history: list[dict], model: str, page: str | None, lang: str):
+        """The page and the earlier turns for a question to `model`; raises Refusal when it cannot be asked."""
         entry = self.config.find(model)
         if entry is None:
-            raise gr.Error(text(lang, "err_no_models"))
+            raise Refusal(text(lang, "err_no_models"))
         if "chat" not in entry.tasks:
-            raise gr.Error(text(lang, "chat_cannot").format(name=entry.name, tasks=", ".join(entry.tasks)))
+            raise Refusal(text(lang, "chat_cannot").format(name=entry.name, tasks=", ".join(entry.tasks)))
         earlier = question_answer_pairs(history)
         if len(earlier) >= self.config.app.chat_max_turns:
-            raise gr.Error(text(lang, "chat_sbs_capped").format(turns=self.config.app.chat_max_turns))
-        image = self._image(history, page, lang)
+            raise Refusal(text(lang, "chat_sbs_capped").format(turns=self.config.app.chat_max_turns))
+        return self._image(history, page, lang), earlier
+
+    def _with_refusal(self, history: list[dict], refusal: Refusal, lang: str) -> list[dict]:
+        return with_notice(history, text(lang, "chat_not_sent"), str(refusal))
+
+    def _answer(self, history: list[dict], question: str, model: str, image, earlier, lang: str):
+        """Stream the model's reply to `question`: yields the conversation as it grows."""
         request = PageRequest(image, task="chat", prompt=question, history=earlier)
         history = [*history, {"role": "user", "content": question}]
-        yield [*history, {"role": "assistant", "content": "…"}], None
+        yield [*history, {"role": "assistant", "content": "…"}]
         last_yield, answer = time.perf_counter(), ""
         for _, event in self.pool.run_many([model], request):
             if isinstance(event, Progress):
                 answer = event.text or answer
                 if time.perf_counter() - last_yield >= UI_UPDATE_INTERVAL_S:  # batch tokens per UI update
                     last_yield = time.perf_counter()
-                    yield [*history, {"role": "assistant", "content": answer or "…"}], None
+                    yield [*history, {"role": "assistant", "content": answer or "…"}]
             elif event.status == Status.OK:
-                yield [*history, {"role": "assistant", "content": event.text}], None
+                yield [*history, {"role": "assistant", "content": event.text}]
             else:
                 note = {"title": f"{ERROR_TITLE} {text(lang, f'st_{event.status.value}')}"}
-                yield [*history, {"role": "assistant", "content": event.message or event.text, "metadata": note}], None
+                yield [*history, {"role": "assistant", "content": event.message or event.text, "metadata": note}]
 
     def _image(self, history: list[dict], page: str | None, lang: str):
         document = document_of(history)
         if not document:
-            raise gr.Error(text(lang, "chat_err_no_document"))
-        return read_page(document, page, self.config.app)
+            raise Refusal(text(lang, "chat_err_no_document"))
+        try:
+            return read_page(document, page, self.config.app)
+        except gr.Error as exc:  # a file that cannot be read: said in the chat, not over it
+            raise Refusal(exc.message) from None
 
     def _final(self, model: str, request: PageRequest) -> ModelResult:
         return next(event for _, event in self.pool.run_many([model], request) if isinstance(event, ModelResult))
-

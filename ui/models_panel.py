@@ -21,9 +21,12 @@ class ModelsPanel(Tab):
             self.report = gr.Markdown(elem_id="models-unload-report")
             self.freed = gr.DataFrame(interactive=False, visible=False, elem_id="models-unload-freed")
         outputs = [self.summary, self.table, self.pick]
-        refresh.click(self.refresh, outputs=outputs, api_name="loaded_models")
-        unload.click(self.unload, inputs=[self.pick], outputs=[self.report, self.freed, *outputs],
-                     api_name="unload_model")
+        # An unload or a refresh may change what can run (an unloaded model's status is checked again): every
+        # model selector redraws its marks; and after any run or unload, this panel redraws itself.
+        self.status_signal.announce(refresh.click(self.refresh, outputs=outputs, api_name="loaded_models"))
+        self.status_signal.announce(unload.click(self.unload, inputs=[self.pick],
+                                            outputs=[self.report, self.freed, *outputs], api_name="unload_model"))
+        self.status_signal.redraw(self.refresh, inputs=[], outputs=outputs)
 
     def refresh(self, request: gr.Request = None):
         import pandas as pd

@@ -8,6 +8,7 @@ import gradio as gr
 from backends.pool import ModelPool
 from core.exports import ExportFolder
 from ui.i18n import request_language
+from ui.model_choices import StatusSignal
 
 UI_UPDATE_INTERVAL_S = 0.15  # streaming text is batched: each yield re-renders every output
 
@@ -15,19 +16,25 @@ UI_UPDATE_INTERVAL_S = 0.15  # streaming text is batched: each yield re-renders 
 class Tab:
     """A tab of the app. Subclasses build their widgets in `build` and wire their events there."""
 
-    def __init__(self, pool: ModelPool, forced_language: str, i18n: gr.I18n, exports: ExportFolder | None = None):
+    def __init__(self, pool: ModelPool, forced_language: str, i18n: gr.I18n, exports: ExportFolder | None = None,
+                 status: StatusSignal | None = None):
         self.pool = pool
         self.config = pool.config
         self.forced_language = forced_language
         self.i18n = i18n
         self.exports = exports
+        self._status = status
+
+    @property
+    def status_signal(self) -> StatusSignal:
+        """The app's model-status signal (ui/model_choices.py); a tab built on its own makes its own."""
+        if self._status is None:
+            self._status = StatusSignal()
+        return self._status
 
     def language(self, request: gr.Request | None) -> str:
         """The language of this browser's session: forced by --lang, else the browser's own."""
         return request_language(request, self.forced_language)
-
-    def model_choices(self) -> list[tuple[str, str]]:
-        return [(m.name, m.key) for m in self.config.models]
 
     def selected_models(self, models: list[str] | None) -> list[str]:
         """The ticked keys this config knows, in the order ticked."""

@@ -93,6 +93,22 @@ EN: dict[str, str] = {
     "col_outages": "outages",
     "col_reviewer": "reviewer",
     "col_votes": "votes",
+    # model selectors (ui/model_choices.py): the marks' legend and the short reasons in a label
+    "mc_legend": "✓ ready · ✗ not ready here (why: Model status in the Arena tab) · – not for this task",
+    "mc_other_task": "not for this task",
+    "mc_no_chat": "cannot chat, reads the text",
+    "mc_not_ready": "not ready",
+    "mc_weights": "weights not downloaded",
+    "mc_no_weights": "no weights in config.yaml",
+    "mc_env_missing": "environment not created",
+    "mc_env_outdated": "environment out of date",
+    "mc_engine_missing": "engine not installed",
+    "mc_vllm_missing": "vLLM not installed",
+    "mc_command_missing": "server command not found",
+    "mc_language_data": "language data missing",
+    "mc_no_server": "server not reachable",
+    "mc_endpoint": "no server address",
+    "mc_api_key": "API key not set",
 }
 
 RU: dict[str, str] = {
@@ -188,4 +204,20 @@ RU: dict[str, str] = {
     "col_outages": "сбои",
     "col_reviewer": "рецензент",
     "col_votes": "голоса",
+    "mc_legend": "✓ готова · ✗ здесь не готова (почему — в «Состоянии моделей» на вкладке «Арена») · – не для этой "
+                 "задачи",
+    "mc_other_task": "не для этой задачи",
+    "mc_no_chat": "не ведёт диалог, читает текст",
+    "mc_not_ready": "не готова",
+    "mc_weights": "веса не скачаны",
+    "mc_no_weights": "веса не указаны в config.yaml",
+    "mc_env_missing": "окружение не создано",
+    "mc_env_outdated": "окружение устарело",
+    "mc_engine_missing": "движок не установлен",
+    "mc_vllm_missing": "vLLM не установлен",
+    "mc_command_missing": "команда сервера не найдена",
+    "mc_language_data": "нет языковых данных",
+    "mc_no_server": "сервер недоступен",
+    "mc_endpoint": "не задан адрес сервера",
+    "mc_api_key": "не задан ключ API",
 }

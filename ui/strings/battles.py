@@ -26,6 +26,9 @@ EN: dict[str, str] = {
     "battle_reveal_cer": "CER against the ground truth: A {cer_a}, B {cer_b}.",
     "battle_recorded": "Your vote is recorded: {vote}.",
     "battle_err_too_few_models": "A battle needs two models that can run this task here; {count} can.",
+    "battle_candidates": "✓ Models that can be drawn for this task here: {count}.",
+    "battle_too_few_candidates": "✗ A battle needs two models that can run this task here; {count} can (see Model "
+                                 "status in the Arena tab).",
     "battle_err_no_documents": "The battle sets hold no documents (app.battle_documents in config.yaml).",
     "battle_err_unknown": "This battle is unknown, or too old to vote on. Start a new one.",
     "battle_err_voted": "This battle already has its vote.",
@@ -83,6 +86,9 @@ RU: dict[str, str] = {
     "battle_recorded": "Ваш голос записан: {vote}.",
     "battle_err_too_few_models": "Для битвы нужны две модели, способные выполнить эту задачу здесь; доступно: "
                                  "{count}.",
+    "battle_candidates": "✓ Моделей, которые могут участвовать в битве по этой задаче: {count}.",
+    "battle_too_few_candidates": "✗ Для битвы нужны две модели, способные выполнить эту задачу здесь; доступно: "
+                                 "{count} (см. «Состояние моделей» на вкладке «Арена»).",
     "battle_err_no_documents": "В наборах для битв нет документов (app.battle_documents в config.yaml).",
     "battle_err_unknown": "Эта битва неизвестна или слишком стара для голосования. Начните новую.",
     "battle_err_voted": "В этой битве уже есть голос.",

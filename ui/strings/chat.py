@@ -31,6 +31,7 @@ EN: dict[str, str] = {
     "chat_sbs_capped": "This conversation holds its {turns} turns (app.chat_max_turns): clear it or export it to go "
                        "on.",
     "chat_sbs_nothing_to_rate": "There is no answer to rate yet in this column.",
+    "chat_not_sent": "Not sent to the model",
 }
 
 RU: dict[str, str] = {
@@ -65,4 +66,5 @@ RU: dict[str, str] = {
     "chat_sbs_capped": "В этом диалоге уже {turns} ходов (app.chat_max_turns): очистите или выгрузите его, чтобы "
                        "продолжить.",
     "chat_sbs_nothing_to_rate": "В этом столбце ещё нет ответа для оценки.",
+    "chat_not_sent": "Не отправлено модели",
 }
