@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks import charts
+from benchmarks.html_parts import html_table
 from benchmarks.load_summary import load_summary, request_rows
 from benchmarks.runner import BenchmarkRun
 from core.exports import write_csv
@@ -78,13 +79,14 @@ def load_markdown(run: BenchmarkRun) -> list[str]:
     return lines
 
 
-def load_html(run: BenchmarkRun, include_plotlyjs: bool) -> str:
+def load_html(run: BenchmarkRun) -> str:
+    """The sweep's section of report.html, whose head loads plotly.js."""
     summary = summary_frame(run)
     if summary is None:
         return ""
     figure = charts.throughput_latency_chart(summary)
-    plot = figure.to_html(full_html=False, include_plotlyjs=include_plotlyjs) if figure is not None else ""
-    table = _shown(summary).to_html(index=False, na_rep="", float_format=lambda v: f"{v:.4g}")
+    plot = figure.to_html(full_html=False, include_plotlyjs=False) if figure is not None else ""
+    table = html_table(_shown(summary))
     skipped = "".join(f"<p>not swept: {html.escape(key)}: {html.escape(why)}</p>"
                       for key, why in run.load_skipped.items())
-    return f'<h2>Throughput under load</h2>{plot}<div style="overflow-x:auto">{table}</div>{skipped}'
+    return f'<h2>Throughput under load</h2>{plot}{table}{skipped}'

@@ -9,13 +9,14 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks import charts, load_report
+from benchmarks.html_parts import HTML_STYLE, PLOTLY_JS, html_table, write_plotly_js
 from benchmarks.runner import BenchmarkRun
 from benchmarks.summary import summarize
 from core.exports import write_csv, write_json
 
 REPORT_FILES = ("summary.csv", "results.csv", "results.json", "report.md", "report.html")
-MARKDOWN_COLUMNS = ("model", "items", "errors", "cer_mean", "wer_mean", "word_f1_mean", "field_accuracy",
-                    "layout_overall_mean", "table_teds_mean", "reading_order_ed_mean", "page_tests_passed_mean",
+MARKDOWN_COLUMNS = ("model", "items", "errors", "cer_mean", "cer_folded_mean", "wer_mean", "word_f1_mean",
+                    "field_accuracy", "layout_overall_mean", "table_teds_mean", "reading_order_ed_mean", "page_tests_passed_mean",
                     "latency_p50_s", "latency_p90_s", "pages_per_s", "load_s", "chars_mean")
 
 
@@ -61,6 +62,7 @@ def write_report(run: BenchmarkRun, out: Path) -> dict[str, Path]:
     write_json(paths["results.json"], record)
     paths["report.md"].write_text(markdown_report(run, summary, results), encoding="utf-8")
     paths["report.html"].write_text(html_report(run, summary, results), encoding="utf-8")
+    paths[PLOTLY_JS] = write_plotly_js(out)
     return paths | load_report.write_load_files(run, out)
 
 
@@ -88,7 +90,7 @@ def markdown_report(run: BenchmarkRun, summary: pd.DataFrame, results: pd.DataFr
     memory_columns = [c for c in summary.columns if c.startswith("mem_")]
     if memory_columns:
         memory = summary[["model", *memory_columns]].rename(columns=lambda c: run.memory_labels.get(c, c))
-        lines += ["## Memory (MB, peak)", "", memory.to_markdown(index=False, floatfmt=".1f"), ""]
+        lines += ["## Memory (MiB, peak)", "", memory.to_markdown(index=False, floatfmt=".1f"), ""]
     lines += load_report.load_markdown(run)
     errors = results[results["status"] != "ok"]
     if not errors.empty:
@@ -100,23 +102,36 @@ def markdown_report(run: BenchmarkRun, summary: pd.DataFrame, results: pd.DataFr
 def html_report(run: BenchmarkRun, summary: pd.DataFrame, results: pd.DataFrame) -> str:
     figures = [charts.pareto_chart(summary), charts.memory_chart(summary, run.memory_labels),
                charts.cer_distribution_chart(results)]
-    # The first chart carries plotly.js inline, so the report opens on a machine with no internet.
-    plots, inline = [], True
-    for fig in figures:
-        if fig is not None:
-            plots.append(fig.to_html(full_html=False, include_plotlyjs=inline))
-            inline = False
+    plots = "".join(fig.to_html(full_html=False, include_plotlyjs=False) for fig in figures if fig is not None)
     header = "".join(f"<p>{html.escape(line.replace('**', '').replace('`', ''))}</p>" for line in _header_lines(run))
+    sections = [f"<h2>Summary</h2>{html_table(summary[[c for c in MARKDOWN_COLUMNS if c in summary]])}"]
+    field_columns = [c for c in summary.columns if c.startswith("field_") and c.endswith("_acc")]
+    if field_columns:
+        per_field = summary[["model", *field_columns]].rename(columns=lambda c: c.removeprefix("field_")
+                                                              .removesuffix("_acc"))
+        sections.append(f"<h2>Field accuracy per field</h2>{html_table(per_field, '.3g')}")
+    memory_columns = [c for c in summary.columns if c.startswith("mem_")]
+    if memory_columns:
+        memory = summary[["model", *memory_columns]].rename(columns=lambda c: run.memory_labels.get(c, c))
+        sections.append(f"<h2>Memory (MiB, peak)</h2>{html_table(memory, '.1f')}")
     errors = results[results["status"] != "ok"][["model", "item", "status", "message"]]
+    error_rows = "".join(f"<tr><td>{html.escape(str(r.model))}</td><td>{html.escape(str(r.item))}</td>"
+                         f"<td>{html.escape(str(r.status))}</td><td class=\"message\">"
+                         f"{html.escape('' if pd.isna(r.message) else str(r.message))}</td></tr>"
+                         for r in errors.itertuples())
+    errors_html = (f'<div class="wide"><table><tr><th>model</th><th>item</th><th>status</th><th>message</th></tr>'
+                   f"{error_rows}</table></div>" if error_rows else "<p>none</p>")
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Benchmark {html.escape(run.run_id)}</title>
-<style>body{{font-family:sans-serif;margin:2em;max-width:1200px}} table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}} td:first-child{{text-align:left}}</style></head>
+<style>{HTML_STYLE}</style><script src="{PLOTLY_JS}"></script></head>
 <body><h1>Benchmark: {html.escape(run.dataset.name)}</h1>{header}
-<h2>Summary</h2><div style="overflow-x:auto">{summary.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.4g}")}</div>
-{''.join(plots)}
-{load_report.load_html(run, include_plotlyjs=inline)}
-<h2>Errors</h2>{errors.to_html(index=False) if not errors.empty else "<p>none</p>"}
+<p id="no-plotly" hidden>The charts need {PLOTLY_JS}, which is written beside this report: keep the two together.</p>
+<script>if (!window.Plotly) document.getElementById("no-plotly").hidden = false;</script>
+{''.join(sections)}
+{plots}
+{load_report.load_html(run)}
+<h2>Errors</h2>{errors_html}
+<p>Every column of every model is in summary.csv and results.csv beside this report.</p>
 </body></html>
 """
 

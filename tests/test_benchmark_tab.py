@@ -27,7 +27,7 @@ def test_a_bundled_dataset_gives_the_summary_charts_and_files(client, benchmark_
     assert rows["Tesseract 5 (rus+eng)"]["items"] == 2 and rows["Tesseract 5 (rus+eng)"]["CER"] < 0.1
     assert pareto and memory and cer_plot  # three Plotly figures
     names = sorted(Path(f).name for f in files)
-    assert names == ["report.html", "report.md", "results.csv", "results.json", "summary.csv"]
+    assert names == ["plotly.min.js", "report.html", "report.md", "results.csv", "results.json", "summary.csv"]
     assert len(history.list_runs(benchmark_history)) == before + 1
 
 
