@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks.scripts.soak [--clients 16] [--runs 5] [--rounds 5] [--models tesseract,rapidocr]
                                                 [--config FILE] [--app-env NAME=VALUE] [--api-only] [--json FILE]
+                                                [--app-log FILE]
     .venv/bin/python -m benchmarks.scripts.soak --url http://127.0.0.1:7860 --pid APP_PID --cache-dir DIR
 
 Without --url the app is started as a user starts it (`launch.py`), with TMPDIR set to a fresh folder, so that
@@ -53,6 +54,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--api-only", action="store_true",
                         help="call only /run_arena, not the preview and the run's files as the page does")
     parser.add_argument("--json", type=Path, help="also write the rounds here as JSON")
+    parser.add_argument("--app-log", type=Path, help="the started app's output goes here (else it is dropped)")
     return parser.parse_args(argv)
 
 
@@ -200,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
             temp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="soak-app-tmp-")))
             env = {"TMPDIR": str(temp), **dict(item.split("=", 1) for item in args.app_env)}
             config = ["--config", args.config] if args.config else []
-            url, process = stack.enter_context(launched_app_process(*config, "--lang", "en", env=env, timeout_s=180))
+            url, process = stack.enter_context(launched_app_process(*config, "--lang", "en", env=env, timeout_s=180,
+                                                                    log=args.app_log))
             pid, cache_dir = process.pid, temp
         print(f"soak: {args.clients} clients x {args.runs} runs x {args.rounds} rounds, models {args.models}, "
               f"{'API only' if args.api_only else 'as the page calls it'}, app {url}", flush=True)
