@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import statistics
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -195,6 +197,8 @@ def summary(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # A soak stopped by `timeout` or `kill` still stops the app it started (the `with` below runs its exit).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with ExitStack() as stack:
         if args.url:
             url, pid, cache_dir = args.url, args.pid, args.cache_dir
