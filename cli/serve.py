@@ -10,7 +10,7 @@ import sys
 import tempfile
 
 from backends.contracts.schema import ArenaConfig
-from core.native_heap import keep_large_buffers_returnable
+from backends.runtime.native_heap import keep_large_buffers_returnable
 
 AUTH_ENV = "ARENA_AUTH"
 
@@ -41,7 +41,7 @@ def private_gradio_cache() -> str | None:
 
 
 def serve(config: ArenaConfig, args: argparse.Namespace) -> None:
-    keep_large_buffers_returnable()  # before the threads and buffers of a server exist (core/native_heap.py)
+    keep_large_buffers_returnable()  # before a server's threads and buffers exist
     own_cache = private_gradio_cache()  # before Gradio is imported and the app built
     try:
         _serve(config, args)

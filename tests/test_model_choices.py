@@ -3,6 +3,8 @@
 (Tesseract and RapidOCR run here; Qwen3-VL-4B is the model the tests never install, so it is never ready)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from gradio_client import Client
 
@@ -81,11 +83,12 @@ def test_every_selector_of_the_served_app_marks_the_models_before_any_run(served
             assert not any(label == pool.config.get(key).name for key, label in labels.items()), selector  # all marked
             chosen = props["value"] if isinstance(props["value"], list) else [props["value"]]
             assert all(pool.availability(key).ok for key in chosen), (selector, chosen)
-        # The battle has no model to pick: it says how many can be drawn for its task.
-        drawable = [k for k in config.app.battle_models or config.keys()
-                    if "ocr" in config.get(k).tasks and pool.availability(k).ok]
-        assert len(drawable) >= 2
-        assert components["battle-candidates"]["value"] == (
-            f"✓ Models that can be drawn for this task here: {len(drawable)}.")
+        # The battle has no model to pick: it says how many can be drawn for its task. The served app checked
+        # availability when it started; other tests may have installed tiny models since, so the count is
+        # bounded, not recomputed: at least Tesseract and RapidOCR, at most every model offering the task.
+        said = re.fullmatch(r"✓ Models that can be drawn for this task here: (\d+)\.",
+                            components["battle-candidates"]["value"])
+        offering = [k for k in config.app.battle_models or config.keys() if "ocr" in config.get(k).tasks]
+        assert said and 2 <= int(said.group(1)) <= len(offering)
     finally:
         pool.close()

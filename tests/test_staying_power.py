@@ -160,5 +160,6 @@ def test_a_closed_page_is_forgotten_and_an_open_one_kept(small_cache_app):
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="a glibc setting")
 def test_glibc_takes_the_fixed_mmap_threshold():
     # In a child process: the setting holds for the rest of the process that makes it.
-    check = "from core.native_heap import keep_large_buffers_returnable as fix; raise SystemExit(0 if fix() else 1)"
+    check = ("from backends.runtime.native_heap import keep_large_buffers_returnable as fix; "
+             "raise SystemExit(0 if fix() else 1)")
     assert subprocess.run([sys.executable, "-c", check], cwd=ROOT).returncode == 0

@@ -18,7 +18,7 @@ import gradio as gr
 from backends.contracts.schema import AppSettings
 from core.cache_limits import CacheKeeper, CacheLimits, SweepResult
 from core.exports import ExportFolder
-from core.native_heap import release_free_heap
+from backends.runtime.native_heap import release_free_heap
 
 # A closed page (its heartbeat gone) whose session comes back within this long finds its state; Gradio's own wait
 # is an hour. Only a dropped connection comes back (a reload starts a new session), and it does within seconds.

@@ -1,6 +1,7 @@
 """The pool's loaded models: one slot per model, the memory they hold, and room made under the budget."""
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from typing import Callable
 from backends.contracts.engine import Engine
 from backends.contracts.results import LoadedModel, UnloadReport
 from backends.runtime import memory
+from backends.runtime.native_heap import release_free_heap
 
 
 @dataclass
@@ -93,6 +95,10 @@ class Residency:
             before = memory_readings(engine)
             engine.unload()
             del engine
+        # What the model held goes back to the system, not only to the allocator's free lists, so the report
+        # (and the machine) see it freed.
+        gc.collect()
+        release_free_heap()
         return UnloadReport(key, True, before, memory_readings(None))
 
     def close(self) -> None:
