@@ -91,4 +91,4 @@ def build_app(pool: ModelPool, forced_language: str = "auto") -> ArenaApp:
             # Ratings are recomputed on each visit: new votes show without pressing Refresh.
             leaderboard_tab.select(leaderboard.leaderboard, inputs=leaderboard.filters(),
                                    outputs=leaderboard.outputs(), api_visibility="private")
-    return ArenaApp(blocks, i18n, pool, exports, battles, ServerUpkeep(blocks, exports, pool.config.app))
+    return ArenaApp(blocks, i18n, pool, exports, battles, ServerUpkeep(blocks, exports, pool))

@@ -15,10 +15,9 @@ from typing import Any
 
 import gradio as gr
 
-from backends.contracts.schema import AppSettings
+from backends.pool import ModelPool
 from core.cache_limits import CacheKeeper, CacheLimits, SweepResult
 from core.exports import ExportFolder
-from backends.runtime.native_heap import release_free_heap
 
 # A closed page (its heartbeat gone) whose session comes back within this long finds its state; Gradio's own wait
 # is an hour. Only a dropped connection comes back (a reload starts a new session), and it does within seconds.
@@ -31,10 +30,11 @@ SWEEP_EVERY_S = 60.0
 class ServerUpkeep:
     """Sweeps the app's caches and forgets finished sessions, every SWEEP_EVERY_S seconds from `start` to `stop`."""
 
-    def __init__(self, blocks: gr.Blocks, exports: ExportFolder, settings: AppSettings,
-                 every_s: float = SWEEP_EVERY_S):
+    def __init__(self, blocks: gr.Blocks, exports: ExportFolder, pool: ModelPool, every_s: float = SWEEP_EVERY_S):
         self.blocks = blocks
         self.exports = exports
+        self.pool = pool
+        settings = pool.config.app
         self.idle_session_s = settings.cache_max_age_h * 3600
         self.keeper = CacheKeeper(CacheLimits.from_settings(settings.cache_max_age_h, settings.cache_max_mb),
                                   self.folders, on_screen=self.files_on_screen, keep=self.files_kept,
@@ -100,7 +100,7 @@ class ServerUpkeep:
         for files in self.blocks.temp_file_sets:
             files.difference_update([path for path in list(files) if not os.path.lexists(path)])
         self.forget_finished_sessions()
-        release_free_heap()  # what the forgotten sessions and the last minute's runs freed
+        self.pool.give_back_free_memory()  # what the forgotten sessions and the last minute's runs freed
 
 
 def _collect_paths(value: Any, into: set[Path]) -> None:

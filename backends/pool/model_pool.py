@@ -19,6 +19,7 @@ from backends.pool.cpu_share import CpuShare
 from backends.pool.engine_calls import describe, generate, load_with_progress
 from backends.pool.slots import Residency, Slot
 from backends.runtime import memory
+from backends.runtime.native_heap import release_free_heap
 
 
 class ModelPool:
@@ -67,6 +68,12 @@ class ModelPool:
 
     def close(self) -> None:
         self._residency.close()
+
+    @staticmethod
+    def give_back_free_memory() -> bool:
+        """Return the C heap this process has freed to the system (after the app drops finished sessions, say);
+        False where there is no glibc. Unloading a model already does this."""
+        return release_free_heap()
 
     # ----- running -----
     def run(self, key: str, request: PageRequest, abandoned: threading.Event | None = None) -> Iterator[Event]:
