@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from backends.contracts.engine import Engine
-from backends.contracts.results import Availability
+from backends.contracts.results import Availability, MessageCode
 from backends.contracts.schema import ModelEntry
 from backends.runtime import memory
 from backends.runtime.environments import environment_availability
@@ -77,6 +77,7 @@ def availability(entry: ModelEntry) -> Availability:
             False,
             f"engine not installed: the {entry.engine} engine needs {', '.join(missing)}.",
             "See the README's 'What runs where' section.",
+            code=MessageCode.ENGINE_MISSING,
         )
     return cls.availability(entry)
 

@@ -2,7 +2,7 @@
 
     python -m benchmarks run --models tesseract,rapidocr --dataset samples/en_printed_pages [--out DIR]
                              [--repeats N] [--warmup N] [--limit N] [--task ocr] [--casefold]
-                             [--concurrency 1,4,16 [--slo-s SECONDS]]
+                             [--concurrency 1,4,16 [--slo-s SECONDS]] [--lang en|ru]
     python -m benchmarks history
     python -m benchmarks compare RUN_A RUN_B
 """
@@ -23,6 +23,7 @@ from core.metrics import Normalization
 from benchmarks.load import ConcurrencyError, LoadSettings, parse_levels
 from benchmarks.load_report import LOAD_MARKDOWN_COLUMNS, summary_frame as load_summary_frame
 from benchmarks.report import MARKDOWN_COLUMNS, overhead, results_frame, run_record, write_report
+from benchmarks.report_strings import LANGUAGES
 from benchmarks.summary import summarize
 from benchmarks.runner import BenchmarkSettings, run_benchmark
 
@@ -51,6 +52,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                           "flight, for each N (e.g. 1,4,16): pages/s, tokens/s, TTFT, TPOT, ITL, goodput")
     run.add_argument("--slo-s", type=float, metavar="SECONDS",
                      help="with --concurrency: the latency target; goodput counts the pages/s finished within it")
+    run.add_argument("--lang", default="en", choices=LANGUAGES,
+                     help="the language of report.html: its words, numbers and charts (default en)")
 
     commands.add_parser("history", help="list the recorded runs, newest first")
     compare = commands.add_parser("compare", help="compare two recorded runs, model by model")
@@ -92,12 +95,12 @@ def run_command(args: argparse.Namespace, config) -> int:
         bar.update(done - bar.n)
 
     try:
-        run = run_benchmark(pool, models, dataset, settings, on_progress, load)
+        run = run_benchmark(pool, models, dataset, settings, on_progress, load, args.lang)
     finally:
         bar.close()
         pool.close()
     out = args.out or RUNS_FOLDER / run.run_id
-    paths = write_report(run, out)
+    paths = write_report(run, out, args.lang)
     summary = summarize(results_frame(run))
     history.record_run(args.history, run_record(run, summary), out)
     print(f"recorded in {args.history}", file=sys.stderr)

@@ -5,6 +5,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchmarks.report_strings import column
+from core.numbers import rounded
+
 # plotly.js (4.6 MB) is written once beside report.html instead of inside it: the report stays small and still
 # opens with no internet. A report copied without it says so where its charts would be.
 PLOTLY_JS = "plotly.min.js"
@@ -24,8 +27,10 @@ def write_plotly_js(out: Path) -> Path:
     return path
 
 
-def html_table(frame: pd.DataFrame, digits: str = ".4g") -> str:
-    """A table that fits: in a scrolling box, blanks for missing values (None as well as NaN)."""
+def html_table(frame: pd.DataFrame, lang: str = "en", digits: int = 4) -> str:
+    """A table that fits: in a scrolling box, headers and numbers in `lang` (at most `digits` decimals), blanks for
+    missing values (None as well as NaN)."""
     shown = frame.astype(object).where(frame.notna(), "")
-    shown = shown.map(lambda v: format(v, digits) if isinstance(v, float) else v)
+    shown = shown.map(lambda v: rounded(lang, v, digits) if isinstance(v, float) else v)
+    shown = shown.rename(columns=lambda name: column(lang, name))
     return f'<div class="wide">{shown.to_html(index=False, escape=True)}</div>'

@@ -10,19 +10,17 @@ import pandas as pd
 
 from benchmarks import charts
 from benchmarks.html_parts import html_table
+from benchmarks.report_strings import words
 from benchmarks.load_summary import load_summary, request_rows
 from benchmarks.runner import BenchmarkRun
 from core.exports import write_csv
+from core.numbers import number
 
 LOAD_FILES = ("load_summary.csv", "load_results.csv")
 LOAD_MARKDOWN_COLUMNS = ("model", "concurrency", "requests", "errors", "pages_per_s", "output_tokens_per_s",
                          "goodput_pages_per_s", "ttft_p50_s", "ttft_p99_s", "tpot_p50_s", "tpot_p99_s", "itl_p50_s",
                          "itl_p99_s", "latency_p50_s", "latency_p90_s", "latency_p99_s", "batching")
-BATCHING_NOTES = {
-    "batched": "the engine ran several requests at once",
-    "queued": "requests queue: the engine runs one at a time",
-    "single": "one request in flight",
-}
+BATCHING = ("batched", "queued", "single")  # the codes of load_summary.csv's batching column, words in report_strings
 
 
 def summary_frame(run: BenchmarkRun) -> pd.DataFrame | None:
@@ -54,17 +52,17 @@ def load_record(run: BenchmarkRun, with_requests: bool) -> dict:
     return {"load": record}
 
 
-def header_line(run: BenchmarkRun) -> list[str]:
+def header_line(run: BenchmarkRun, lang: str = "en") -> list[str]:
     if not run.load:
         return []
-    target = f"; goodput counts pages within {run.load.slo_s:g} s" if run.load.slo_s else ""
-    return [f"Concurrency sweep {', '.join(map(str, run.load.levels))} (requests in flight per model){target}: "
-            f"{run.load_wall_s:.1f} s."]
+    target = words(lang, "sweep_target").format(slo=f"{run.load.slo_s:g}") if run.load.slo_s else ""
+    return [words(lang, "sweep_line").format(levels=", ".join(map(str, run.load.levels)), target=target,
+                                             wall=number(lang, run.load_wall_s, 1))]
 
 
-def _shown(summary: pd.DataFrame) -> pd.DataFrame:
+def _shown(summary: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     shown = summary[[c for c in LOAD_MARKDOWN_COLUMNS if c in summary]].dropna(axis=1, how="all")
-    return shown.assign(batching=shown["batching"].map(lambda code: BATCHING_NOTES.get(code, code)))
+    return shown.assign(batching=shown["batching"].map(lambda code: words(lang, code) if code in BATCHING else code))
 
 
 def load_markdown(run: BenchmarkRun) -> list[str]:
@@ -79,14 +77,14 @@ def load_markdown(run: BenchmarkRun) -> list[str]:
     return lines
 
 
-def load_html(run: BenchmarkRun) -> str:
-    """The sweep's section of report.html, whose head loads plotly.js."""
+def load_html(run: BenchmarkRun, lang: str = "en") -> str:
+    """The sweep's section of report.html (in `lang`), whose head loads plotly.js."""
     summary = summary_frame(run)
     if summary is None:
         return ""
-    figure = charts.throughput_latency_chart(summary)
+    figure = charts.throughput_latency_chart(summary, lang)
     plot = figure.to_html(full_html=False, include_plotlyjs=False) if figure is not None else ""
-    table = html_table(_shown(summary))
-    skipped = "".join(f"<p>not swept: {html.escape(key)}: {html.escape(why)}</p>"
+    table = html_table(_shown(summary, lang), lang)
+    skipped = "".join(f"<p>{html.escape(words(lang, 'not_swept').format(key=key, why=why))}</p>"
                       for key, why in run.load_skipped.items())
-    return f'<h2>Throughput under load</h2>{plot}{table}{skipped}'
+    return f'<h2>{words(lang, "load_section")}</h2>{plot}{table}{skipped}'

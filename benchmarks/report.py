@@ -1,4 +1,8 @@
-"""A benchmark run's files: results.csv, summary.csv, results.json, report.md and report.html."""
+"""A benchmark run's files: results.csv, summary.csv, results.json, report.md and report.html.
+
+report.html is written in the language asked for (English or Russian: its words, table headers, numbers and
+charts); report.md and the CSV/JSON files stay in English, with the column names the scripts that read them know.
+"""
 from __future__ import annotations
 
 import html
@@ -10,9 +14,12 @@ import pandas as pd
 
 from benchmarks import charts, load_report
 from benchmarks.html_parts import HTML_STYLE, PLOTLY_JS, html_table, write_plotly_js
+from benchmarks.report_strings import column, words
 from benchmarks.runner import BenchmarkRun
 from benchmarks.summary import summarize
+from core import memory_words as memory_word_source
 from core.exports import write_csv, write_json
+from core.numbers import number
 
 REPORT_FILES = ("summary.csv", "results.csv", "results.json", "report.md", "report.html")
 MARKDOWN_COLUMNS = ("model", "items", "errors", "cer_mean", "cer_folded_mean", "wer_mean", "word_f1_mean",
@@ -48,8 +55,10 @@ def run_record(run: BenchmarkRun, summary: pd.DataFrame) -> dict:
     }
 
 
-def write_report(run: BenchmarkRun, out: Path) -> dict[str, Path]:
-    """Write every report file into `out` (created if needed); returns them by name."""
+def write_report(run: BenchmarkRun, out: Path, lang: str = "en", memory_words: dict[str, str] | None = None
+                 ) -> dict[str, Path]:
+    """Write every report file into `out` (created if needed), report.html in `lang`; returns them by name.
+    `memory_words`: the engines' memory labels (English) in `lang`, from the caller's own table."""
     out.mkdir(parents=True, exist_ok=True)
     results = results_frame(run)
     summary = summarize(results)
@@ -61,21 +70,23 @@ def write_report(run: BenchmarkRun, out: Path) -> dict[str, Path]:
     record = {**run_record(run, summary), **load_report.load_record(run, with_requests=True), "items": items}
     write_json(paths["results.json"], record)
     paths["report.md"].write_text(markdown_report(run, summary, results), encoding="utf-8")
-    paths["report.html"].write_text(html_report(run, summary, results), encoding="utf-8")
+    paths["report.html"].write_text(html_report(run, summary, results, lang, memory_words), encoding="utf-8")
     paths[PLOTLY_JS] = write_plotly_js(out)
     return paths | load_report.write_load_files(run, out)
 
 
-def _header_lines(run: BenchmarkRun) -> list[str]:
+def _header_lines(run: BenchmarkRun, lang: str = "en") -> list[str]:
+    """What ran, in Markdown (report.html drops the marks)."""
     s = run.settings
     ratio = overhead(run)
     return [
-        f"Run `{run.run_id}`, started {run.started_at}.",
-        f"Dataset **{run.dataset.name}** ({len(run.dataset.items)} items, `{run.dataset.folder}`); task `{s.task}`; "
-        f"{s.warmup} warm-up run(s), {s.repeats} repeat(s) per item; text normalised: {s.normalization.describe()}.",
-        f"Wall time {run.wall_s:.1f} s for {run.engine_s:.1f} s of engine time"
-        + (f" (benchmark overhead ×{ratio:.3f})." if ratio else "."),
-        *load_report.header_line(run),
+        words(lang, "run_line").format(run_id=f"`{run.run_id}`", started=run.started_at),
+        words(lang, "dataset_line").format(
+            dataset=f"**{run.dataset.name}**", items=len(run.dataset.items), folder=f"`{run.dataset.folder}`",
+            task=f"`{s.task}`", warmup=s.warmup, repeats=s.repeats, normalization=s.normalization.describe()),
+        words(lang, "wall_line").format(wall=number(lang, run.wall_s, 1), engine=number(lang, run.engine_s, 1))
+        + (words(lang, "overhead").format(ratio=number(lang, ratio, 3)) if ratio else "") + ".",
+        *load_report.header_line(run, lang),
     ]
 
 
@@ -99,41 +110,55 @@ def markdown_report(run: BenchmarkRun, summary: pd.DataFrame, results: pd.DataFr
     return "\n".join(lines)
 
 
-def html_report(run: BenchmarkRun, summary: pd.DataFrame, results: pd.DataFrame) -> str:
-    figures = [charts.pareto_chart(summary), charts.memory_chart(summary, run.memory_labels),
-               charts.cer_distribution_chart(results)]
+def html_report(run: BenchmarkRun, summary: pd.DataFrame, results: pd.DataFrame, lang: str = "en",
+                memory_words: dict[str, str] | None = None) -> str:
+    memory_labels = memory_headers(run, memory_words, lang)
+    figures = [charts.pareto_chart(summary, lang), charts.memory_chart(summary, memory_labels, lang),
+               charts.cer_distribution_chart(results, lang)]
     plots = "".join(fig.to_html(full_html=False, include_plotlyjs=False) for fig in figures if fig is not None)
-    header = "".join(f"<p>{html.escape(line.replace('**', '').replace('`', ''))}</p>" for line in _header_lines(run))
-    sections = [f"<h2>Summary</h2>{html_table(summary[[c for c in MARKDOWN_COLUMNS if c in summary]])}"]
+    header = "".join(f"<p>{html.escape(line.replace('**', '').replace('`', ''))}</p>"
+                     for line in _header_lines(run, lang))
+    summary_table = html_table(summary[[c for c in MARKDOWN_COLUMNS if c in summary]], lang)
+    sections = [f"<h2>{words(lang, 'summary')}</h2>{summary_table}"]
     field_columns = [c for c in summary.columns if c.startswith("field_") and c.endswith("_acc")]
     if field_columns:
         per_field = summary[["model", *field_columns]].rename(columns=lambda c: c.removeprefix("field_")
                                                               .removesuffix("_acc"))
-        sections.append(f"<h2>Field accuracy per field</h2>{html_table(per_field, '.3g')}")
+        sections.append(f"<h2>{words(lang, 'per_field')}</h2>{html_table(per_field, lang, 3)}")
     memory_columns = [c for c in summary.columns if c.startswith("mem_")]
     if memory_columns:
-        memory = summary[["model", *memory_columns]].rename(columns=lambda c: run.memory_labels.get(c, c))
-        sections.append(f"<h2>Memory (MiB, peak)</h2>{html_table(memory, '.1f')}")
+        memory = summary[["model", *memory_columns]].rename(columns=lambda c: memory_labels.get(c, c))
+        sections.append(f"<h2>{words(lang, 'memory')}</h2>{html_table(memory, lang, 1)}")
     errors = results[results["status"] != "ok"][["model", "item", "status", "message"]]
     error_rows = "".join(f"<tr><td>{html.escape(str(r.model))}</td><td>{html.escape(str(r.item))}</td>"
                          f"<td>{html.escape(str(r.status))}</td><td class=\"message\">"
                          f"{html.escape('' if pd.isna(r.message) else str(r.message))}</td></tr>"
                          for r in errors.itertuples())
-    errors_html = (f'<div class="wide"><table><tr><th>model</th><th>item</th><th>status</th><th>message</th></tr>'
-                   f"{error_rows}</table></div>" if error_rows else "<p>none</p>")
+    error_headers = "".join(f"<th>{html.escape(column(lang, name))}</th>" for name in errors.columns)
+    errors_html = (f'<div class="wide"><table><tr>{error_headers}</tr>{error_rows}</table></div>' if error_rows
+                   else f"<p>{words(lang, 'none')}</p>")
+    title = words(lang, "title")
     return f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>Benchmark {html.escape(run.run_id)}</title>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{title} {html.escape(run.run_id)}</title>
 <style>{HTML_STYLE}</style><script src="{PLOTLY_JS}"></script></head>
-<body><h1>Benchmark: {html.escape(run.dataset.name)}</h1>{header}
-<p id="no-plotly" hidden>The charts need {PLOTLY_JS}, which is written beside this report: keep the two together.</p>
+<body><h1>{title}: {html.escape(run.dataset.name)}</h1>{header}
+<p id="no-plotly" hidden>{words(lang, "no_plotly").format(file=PLOTLY_JS)}</p>
 <script>if (!window.Plotly) document.getElementById("no-plotly").hidden = false;</script>
 {''.join(sections)}
 {plots}
-{load_report.load_html(run)}
-<h2>Errors</h2>{errors_html}
-<p>Every column of every model is in summary.csv and results.csv beside this report.</p>
+{load_report.load_html(run, lang)}
+<h2>{words(lang, "errors")}</h2>{errors_html}
+<p>{words(lang, "files_note")}</p>
 </body></html>
 """
+
+
+def memory_headers(run: BenchmarkRun, memory_words: dict[str, str] | None = None,
+                   lang: str = "en") -> dict[str, str]:
+    """Each memory column's label, in the caller's words where it gave them; the pool's own figures (keys such as
+    mem_app_shared) in `lang` otherwise."""
+    words_for = {**(memory_word_source.RU if lang == "ru" else memory_word_source.EN), **(memory_words or {})}
+    return {column: words_for.get(label, label) for column, label in run.memory_labels.items()}
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

@@ -24,6 +24,7 @@ from core.dataset import Dataset, DatasetItem
 from core.layout.reading import layout_columns, layout_truth, read_layout
 from core.layout.scoring import score_layout
 from benchmarks.load import Job, LevelRun, LoadSettings, run_level
+from benchmarks.report_strings import words
 from benchmarks.trackers import MemoryTracker, SpeedTracker, describe
 
 ProgressCallback = Callable[[int, int, str], None]  # (steps done, steps in all, what is running)
@@ -68,11 +69,15 @@ class BenchmarkRun:
 
 
 class Steps:
-    """Progress through the run: steps done of all, reported with what is running."""
+    """Progress through the run: steps done of all, reported with what is running (in `lang`'s words)."""
 
-    def __init__(self, total: int, report: ProgressCallback | None):
+    def __init__(self, total: int, report: ProgressCallback | None, lang: str = "en"):
         self.done, self.total = 0, total
         self._report = report or (lambda *_: None)
+        self.lang = lang
+
+    def words(self, key: str, **values) -> str:
+        return words(self.lang, key).format(**values)
 
     def show(self, description: str) -> None:
         self._report(self.done, self.total, description)
@@ -82,13 +87,15 @@ class Steps:
 
 
 def run_benchmark(pool: ModelPool, models: list[str], dataset: Dataset, settings: BenchmarkSettings = BenchmarkSettings(),
-                  on_progress: ProgressCallback | None = None, load: LoadSettings | None = None) -> BenchmarkRun:
-    """Each model over the dataset one page at a time; with `load`, then its concurrency sweep while it is warm."""
+                  on_progress: ProgressCallback | None = None, load: LoadSettings | None = None,
+                  lang: str = "en") -> BenchmarkRun:
+    """Each model over the dataset one page at a time; with `load`, then its concurrency sweep while it is warm.
+    `on_progress` is told what runs in `lang`."""
     dataset = dataset.limited(settings.limit)
     run = BenchmarkRun(dataset, settings, list(dict.fromkeys(models)), load=load)
     steps_per_model = settings.warmup + len(dataset.items) * settings.repeats
     sweep_steps = len(load.levels) * len(dataset.items) * settings.repeats if load else 0
-    steps = Steps((steps_per_model + sweep_steps) * len(run.models), on_progress)
+    steps = Steps((steps_per_model + sweep_steps) * len(run.models), on_progress, lang)
     started = time.perf_counter()
     for key in run.models:
         was_loaded = key in pool.loaded_keys()
@@ -100,7 +107,7 @@ def run_benchmark(pool: ModelPool, models: list[str], dataset: Dataset, settings
         if not was_loaded:
             pool.unload(key)  # the next model's memory figures start clean
     steps.done = steps.total
-    steps.show("done")
+    steps.show(steps.words("progress_done"))
     run.wall_s = time.perf_counter() - started - run.load_wall_s
     return run
 
@@ -111,7 +118,7 @@ def _run_model(pool: ModelPool, run: BenchmarkRun, key: str, steps: Steps) -> No
     load_s: float | None = None
     first = next((item for item in run.dataset.items if not item.problem), None)
     for n in range(settings.warmup):
-        steps.show(f"{name}: warm-up {n + 1}/{settings.warmup}")
+        steps.show(f"{name}: " + steps.words("progress_warmup", n=n + 1, total=settings.warmup))
         if first is not None:
             attempt = _attempt(pool, key, first, settings)
             load_s = attempt["load_s"] if load_s is None else load_s
@@ -157,7 +164,7 @@ def _sweep_model(pool: ModelPool, run: BenchmarkRun, key: str, steps: Steps) -> 
         for _ in pool.run_many([key], jobs[0].request):
             pass
     for level in run.load.levels:
-        description = f"{name}: {level} in flight"
+        description = f"{name}: " + steps.words("progress_in_flight", level=level)
         steps.show(description)
 
         def request_done(description: str = description) -> None:
@@ -194,9 +201,9 @@ def _model_name(pool: ModelPool, key: str) -> str:
 
 def _attempt(pool: ModelPool, key: str, item: DatasetItem, settings: BenchmarkSettings) -> dict:
     """Run one request and return what it measured; never raises."""
-    base = {"text": "", "message": "", "page_size": None, "load_s": None, "first_token_s": None, "latency_s": None,
-            "tokens_per_s": None, "output_tokens": None, "wall_s": 0.0, "engine_s": 0.0, "memory_mb": {},
-            "cut": False}
+    base = {"text": "", "message": "", "code": "", "page_size": None, "load_s": None, "first_token_s": None,
+            "latency_s": None, "tokens_per_s": None, "output_tokens": None, "wall_s": 0.0, "engine_s": 0.0,
+            "memory_mb": {}, "cut": False}
     if item.problem:
         return {**base, "status": "skipped", "message": item.problem}
     try:
@@ -212,7 +219,8 @@ def _attempt(pool: ModelPool, key: str, item: DatasetItem, settings: BenchmarkSe
                 result = event
     assert result is not None  # run_many ends every key with a ModelResult
     engine_s = (result.metrics.load_s or 0.0) + (result.metrics.latency_s or 0.0)
-    return {**base, "status": result.status.value, "message": result.message, "text": result.text,
+    return {**base, "status": result.status.value, "message": result.message, "code": result.code,
+            "text": result.text,
             "page_size": image.size,
             "cut": result.cut, "load_s": speed.load_s, "first_token_s": speed.first_token_s,
             "latency_s": speed.latency_s, "tokens_per_s": speed.tokens_per_s,
@@ -231,7 +239,7 @@ def _row(key: str, name: str, item: DatasetItem, attempts: list[dict], normaliza
     ok = last["status"] == Status.OK.value
     row = {"model": name, "key": key, "item": item.item_id, "language": item.language,
            "status": "error" if last["status"] == "skipped" else last["status"], "message": last["message"],
-           "repeats": len(attempts) if ok else 0, "cut": last["cut"], "load_s": None}
+           "code": last["code"], "repeats": len(attempts) if ok else 0, "cut": last["cut"], "load_s": None}
     scores = metrics.score(item.gt_text, last["text"], normalization) if ok and item.gt_text is not None else {}
     row |= {name: _round(scores.get(name), 4) for name in metrics.TEXT_METRICS}
     # Field values are matched case-folded whatever the text normalisation (see metrics.field_matches).
@@ -264,8 +272,9 @@ def _layout_row(pool: ModelPool, key: str, item: DatasetItem, last: dict) -> dic
 
 
 def memory_column(label: str) -> str:
-    """A CSV column for a labelled memory figure: "RSS peak (app + workers)" -> "mem_rss_peak_app_workers_mb"."""
-    slug = "".join(c if c.isalnum() else "_" for c in label.lower())
+    """A CSV column for a labelled memory figure: "RSS peak (app + workers)" -> "mem_rss_peak_app_workers_mb",
+    "mem_app_shared" -> "mem_app_shared_mb"."""
+    slug = "".join(c if c.isalnum() else "_" for c in label.lower().removeprefix("mem_"))  # the pool's own keys
     return "mem_" + "_".join(part for part in slug.split("_") if part) + "_mb"
 
 

@@ -87,14 +87,15 @@ class ArenaRun:
                 "tokens_per_s": _round(m.tokens_per_s, 1),
                 "chars": m.chars,
                 "lines": len(r.boxes),
-                "memory_mb": max(m.memory_mb.values()) if m.memory_mb else None,
-                "memory_label": ", ".join(m.memory_mb) or None,
+                "memory_mb": m.footprint_mb,  # the model's own, not the app's RSS that in-process models share
+                "memory_label": m.footprint_label or None,
                 "cer": _round(s.get("cer"), 4),
                 "cer_folded": _round(s.get("cer_folded"), 4),  # look-alike letters folded (core/metrics.py)
                 "wer": _round(s.get("wer"), 4),
                 "ned": _round(s.get("ned"), 4),
                 "word_f1": _round(s.get("word_f1"), 4),
                 "message": r.message,
+                "code": r.code,  # why it failed, for a translated summary (backends/contracts/results.MessageCode)
             })
         return rows
 
@@ -152,8 +153,13 @@ def merge_pages(key: str, name: str, per_page: list[tuple[int, ModelResult]], pa
         return per_page[0][1]
     failed = [(n, r) for n, r in per_page if r.status != Status.OK]
     status = failed[0][1].status if failed else Status.OK
-    message = "; ".join(f"page {n}: {r.message}" for n, r in failed)
-    text = "\n\n".join(f"{page_header(n, pages)}\n{r.text}" for n, r in per_page)
+    if len(failed) == len(per_page) and len({r.message for _, r in failed}) == 1:
+        message = failed[0][1].message  # every page failed alike (an unavailable model): said once
+    else:
+        message = "; ".join(f"page {n}: {r.message}" for n, r in failed)
+    # Page headers over no text at all would fill an empty text box: a model that read nothing has no text.
+    text = "\n\n".join(f"{page_header(n, pages)}\n{r.text}" for n, r in per_page) if any(
+        r.text for _, r in per_page) else ""
     metrics = Metrics(
         load_s=sum(r.metrics.load_s or 0.0 for _, r in per_page),
         warm=per_page[0][1].metrics.warm,
@@ -168,6 +174,9 @@ def merge_pages(key: str, name: str, per_page: list[tuple[int, ModelResult]], pa
     for _, r in per_page:
         for label, value in r.metrics.memory_mb.items():
             metrics.memory_mb[label] = max(metrics.memory_mb.get(label, 0.0), value)
+        if r.metrics.footprint_mb is not None and r.metrics.footprint_mb >= (metrics.footprint_mb or 0.0):
+            metrics.footprint_label, metrics.footprint_mb = r.metrics.footprint_label, r.metrics.footprint_mb
     details = {k: v for _, r in per_page for k, v in r.details.items()}
-    return ModelResult(key, name, status, text=text, message=message, cut=any(r.cut for _, r in per_page),
+    code = failed[0][1].code if failed else ""  # the first failure's summary; the message names every page
+    return ModelResult(key, name, status, text=text, message=message, code=code, cut=any(r.cut for _, r in per_page),
                        metrics=metrics, details=details)

@@ -23,7 +23,7 @@ import threading
 from typing import Iterable, Iterator
 
 from backends.contracts.requests import PageRequest
-from backends.contracts.results import Event, ModelResult, Status
+from backends.contracts.results import Event, MessageCode, ModelResult, Status
 from backends.pool import ModelPool
 
 # Per page, in reading order: model key -> the request that model gets for that page.
@@ -108,5 +108,5 @@ class _Pipelines:
 
     def _fail(self, key: str, page: int, exc: Exception) -> None:
         for rest in range(page, len(self.requests)):
-            self.events.put((key, rest, ModelResult(key, key, Status.ERROR,
-                                                    message=f"{type(exc).__name__}: {exc}")))
+            self.events.put((key, rest, ModelResult(key, key, Status.ERROR, message=f"{type(exc).__name__}: {exc}",
+                                                    code=MessageCode.ENGINE_ERROR)))

@@ -163,7 +163,7 @@ def check_memory(report, setup: Setup, key: str, figures: dict[str, float]) -> N
             report.skip(f"{label} ({key})", NO_CUDA)
         weights = figures.get(CPU_WEIGHTS)
         report.add(f"{CPU_WEIGHTS} ({key})", close_to(weights, own), f"{weights} MB; weight files: {own:.1f} MB")
-        label = RSS_WORKER if RSS_WORKER in figures else memory.RSS_APP
+        label = RSS_WORKER if RSS_WORKER in figures else memory.APP_SHARED
         report.add(f"{label} ({key})", (figures.get(label) or 0) > 0, f"{figures.get(label)} MB")
         return
     weights = figures.get(memory.CUDA_WEIGHTS)
@@ -175,7 +175,7 @@ def check_memory(report, setup: Setup, key: str, figures: dict[str, float]) -> N
                f"{peak} MB (weights {weights} MB)")
     report.add(f"{memory.CUDA_PEAK_RESERVED} ({key})", reserved is not None and peak is not None and reserved >= peak,
                f"{reserved} MB (peak allocated {peak} MB)")
-    nvml, rss = figures.get(memory.NVML_PROCESS), figures.get(RSS_WORKER, figures.get(memory.RSS_APP))
+    nvml, rss = figures.get(memory.NVML_PROCESS), figures.get(RSS_WORKER, figures.get(memory.APP_SHARED))
     if nvml is None and not nvml_lists_processes():
         report.skip(f"{memory.NVML_PROCESS} ({key})", f"the driver lists no processes here; RSS {rss} MB")
     else:

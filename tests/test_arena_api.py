@@ -24,7 +24,7 @@ def test_two_engines_and_an_unavailable_model_side_by_side(client):
         assert models[key]["status"] == "ok"
         assert "quick brown dog" in models[key]["text"]
         assert models[key]["chars"] == len(models[key]["text"])
-        assert models[key]["latency_s"] > 0 and models[key]["memory_mb"]["RSS (app process)"] > 0
+        assert models[key]["latency_s"] > 0 and models[key]["memory_mb"]["mem_app_shared"] > 0
         assert models[key]["boxes"]
         assert models[key]["cer"] == pytest.approx(round(cer(truth, models[key]["text"]), 4))
     assert models["qwen3_vl_4b"]["status"] == "unavailable"

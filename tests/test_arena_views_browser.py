@@ -55,7 +55,7 @@ def test_arena_results_at_800_px_in_russian(playwright, served_app, tmp_path):
 
         assert page.evaluate(BROKEN_WORDS, "#arena-table th, #arena-table td") == []
         headers = page.locator("#arena-table th").all_inner_texts()
-        assert any("загрузка, s" in h for h in headers) and not any(h.strip() == "1" for h in headers)
+        assert any("загрузка, с" in h for h in headers) and not any(h.strip() == "1" for h in headers)
 
         # The diff box is capped at the text box's full height (its most lines), and it scrolls beyond it.
         heights = page.evaluate("""() => {

@@ -40,12 +40,13 @@ def test_a_bad_value_is_a_clear_error_in_the_users_language(concurrency, slo, la
 
 
 def test_the_throughput_table_is_translated_and_says_that_requests_queue(config):
-    table, figure = load_view(SUMMARY, "ru")
+    styled, figure = load_view(SUMMARY, "ru")
+    table = styled.data  # the values; the Styler writes them as Russian writes numbers
     assert list(table.columns[:3]) == ["модель", "одновременно", "ошибок"]
     assert "токенов/с на выходе" not in table.columns  # an OCR engine has no tokens: the empty column is dropped
     assert list(table["одновременные запросы"]) == ["по одному", "в очереди: по одному"]
     assert figure.layout.title.text == "Пропускная способность и задержка"
-    assert [trace.name for trace in figure.data] == ["Tesseract, latency p50", "Tesseract, latency p90"]
+    assert [trace.name for trace in figure.data] == ["Tesseract, задержка p50", "Tesseract, задержка p90"]
     assert list(figure.data[0].x) == [1.0, 1.1]
 
 
@@ -53,7 +54,7 @@ def test_the_second_step_shows_the_sweep_or_hides_its_place(config):
     tab = BenchmarkTab(ModelPool(config), "en", gr.I18n())
     table, plot = tab.show_load(SUMMARY.to_dict(orient="records"))
     assert table["visible"] and plot["visible"]
-    assert list(table["value"]["concurrent requests"]) == ["one in flight", "queued: one at a time"]
+    assert list(table["value"].data["concurrent requests"]) == ["one in flight", "queued: one at a time"]
     assert tab.show_load(None) == (gr.update(value=None, visible=False), gr.update(value=None, visible=False))
 
 

@@ -96,7 +96,8 @@ def test_battle_labels_replace_missing_and_extra():
 
 def result(key, status, chars=0, latency=None, memory=None, message=""):
     metrics = Metrics(load_s=1.2 if latency else None, latency_s=latency, chars=chars,
-                      memory_mb={"RSS": memory} if memory else {})
+                      memory_mb={"mem_load_delta": memory} if memory else {},
+                      footprint_label="mem_load_delta" if memory else "", footprint_mb=memory)
     return ModelResult(key, key.title(), status, text="x" * chars, message=message, metrics=metrics)
 
 
@@ -108,11 +109,11 @@ def test_the_table_rounds_per_column_blanks_what_did_not_run_and_hides_empty_col
     assert list(table.columns) == ["model", "status", "load, s", "time, s", "chars", "memory, MiB", "CER",
                                    "CER (look-alikes folded)", "WER", "message"]  # no tokens/s: none gave any
     fast, gone = table.to_dict("records")
-    assert (fast["time, s"], fast["load, s"], fast["memory, MiB"], fast["CER"]) == ("1501.67", "1.20", "1920",
+    assert (fast["time, s"], fast["load, s"], fast["memory, MiB"], fast["CER"]) == ("1,501.67", "1.20", "1,920",
                                                                                      "0.000")
     assert gone["chars"] == "" and gone["time, s"] == "" and gone["CER"] == ""  # blank, not "0"
     assert gone["message"] == "weights not downloaded"
-    assert list(comparison_table(run, "ru").columns)[2:4] == ["загрузка, s", "время, s"]  # the columns' units
+    assert list(comparison_table(run, "ru").columns)[2:4] == ["загрузка, с", "время, с"]  # the columns' units
 
 
 def test_the_folded_cer_stands_next_to_cer_when_the_run_has_it(monkeypatch):

@@ -134,7 +134,7 @@ def test_cuda_memory_figures_are_judged_against_the_models_own_weights(steps):
     from backends.runtime import memory
 
     good = {memory.CUDA_WEIGHTS: 100.4, memory.CUDA_PEAK_ALLOCATED: 130.0, memory.CUDA_PEAK_RESERVED: 150.0,
-            memory.NVML_PROCESS: 700.0, memory.RSS_APP: 900.0}
+            memory.NVML_PROCESS: 700.0, memory.APP_SHARED: 900.0}
     pool_steps.check_memory(report, setup, "qwen2_vl", good)  # 200 MB of fp32 files: 100 MB in bf16
     assert [r.status for r in report.rows[:3]] == ["PASS"] * 3
     assert report.rows[3].check.startswith(memory.NVML_PROCESS)  # PASS, or SKIP where NVML lists no processes

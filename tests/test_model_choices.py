@@ -8,10 +8,10 @@ import re
 import pytest
 from gradio_client import Client
 
-from backends.contracts.results import Availability
+from backends.contracts.results import MessageCode
 from backends.pool import ModelPool
-from ui.model_choices import (NOT_READY, OTHER_TASK, READY, default_model, default_models, labelled_choices,
-                              short_reason)
+from ui.messages import summary
+from ui.model_choices import NOT_READY, OTHER_TASK, READY, default_model, default_models, labelled_choices
 
 SELECTORS = ("arena-models", "chat-model", "chat-sbs-models", "fields-models", "bench-models")
 NOT_DOWNLOADED = "✗ Qwen3-VL-4B-Instruct — weights not downloaded"
@@ -50,15 +50,15 @@ def test_models_without_the_task_are_marked_not_for_it(pool):
 
 def test_short_reasons_name_what_is_missing():
     cases = {
-        "weights not downloaded (Qwen/Qwen3-VL-4B-Instruct).": "weights not downloaded",
-        "its Python environment is not created (envs/got_ocr_ucas).": "environment not created",
-        "the vLLM environment (/x/envs/vllm) is out of date with its requirements file.": "environment out of date",
-        "engine not installed: the transformers engine needs torch.": "engine not installed",
-        "no server is reachable at http://127.0.0.1:8000/v1 (Connection refused).": "server not reachable",
+        MessageCode.WEIGHTS_MISSING: "weights not downloaded",
+        MessageCode.ENV_MISSING: "environment not created",
+        MessageCode.ENV_STALE: "environment out of date",
+        MessageCode.ENGINE_MISSING: "engine not installed",
+        MessageCode.UNREACHABLE: "server not reachable",
         "something nobody foresaw": "not ready",
     }
-    assert {reason: short_reason("en", Availability(False, reason)) for reason in cases} == cases
-    assert short_reason("ru", Availability(False, "engine not installed: x")) == "движок не установлен"
+    assert {code: summary("en", code) for code in cases} == cases
+    assert summary("ru", MessageCode.ENGINE_MISSING) == "движок не установлен"
 
 
 def test_defaults_are_models_that_can_run_now(pool):

@@ -43,7 +43,7 @@ def test_second_request_is_warm_and_does_not_reload(config, page):
     assert not first.metrics.warm and first.metrics.load_s > 0
     assert second.metrics.warm and second.metrics.load_s == 0
     assert second.text == first.text
-    assert second.metrics.memory_mb["RSS (app process)"] > 0
+    assert second.metrics.memory_mb["mem_app_shared"] > 0
     assert pool.loaded_keys() == ["tesseract"]
     report = pool.unload("tesseract")
     assert report.unloaded and report.before_mb["RSS (app process)"] > 0 and pool.loaded_keys() == []

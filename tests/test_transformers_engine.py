@@ -91,7 +91,7 @@ def test_every_metric_is_filled_through_the_pool(key, tiny_config, licence):
     assert m.latency_s > 0 and 0 < m.first_token_s <= m.latency_s
     assert m.output_tokens >= 1 and m.tokens_per_s == pytest.approx(m.output_tokens / m.latency_s)
     assert m.input_tokens > 0 and m.chars == len(result.text)
-    assert m.memory_mb["RSS (app process)"] > 0 and m.memory_mb["weights (parameters in RAM)"] > 0
+    assert m.memory_mb["mem_app_shared"] > 0 and m.memory_mb["weights (parameters in RAM)"] > 0
     assert result.details["device"] == "cpu · float32"
     assert progress[0].phase == "loading"
     if result.text:

@@ -7,18 +7,20 @@ from pathlib import Path
 import gradio as gr
 
 from backends.contracts.results import ModelResult
-from backends.contracts.schema import SAMPLES
 from core.arena_run import ARENA_TASKS, ArenaRun
 from core.arena_session import ArenaSession
+from core.samples import text_samples
 from ui import charts
 from ui.arena_view import ModelColumn, comparison_table, diff_cell, header_cell, result_cells, status_frame
-from ui.diff_view import MODES, TEXT_BOX_LINES
+from ui.diff_view import MODES, SCROLL_WITH_TEXT_JS, TEXT_BOX_LINES
 from ui.document_picker import DocumentPicker, read_pages
 from ui.i18n import text
 from ui.model_choices import default_models, labelled_choices
+from ui.numbers import measure
 from ui.arena_layout import element_counts, layout_documents, layout_gallery, layout_text, parsed_layouts
 from ui.overlay import draw_boxes
 from ui.tab import UI_UPDATE_INTERVAL_S, Tab
+from ui.toasts import error
 
 
 class ArenaTab(Tab):
@@ -27,7 +29,8 @@ class ArenaTab(Tab):
         i18n, settings = self.i18n, self.config.app
         defaults = default_models(self.pool, settings.default_models, ["ocr"])  # only models that can run now
         with gr.Row():
-            self.picker = DocumentPicker(settings, i18n, "arena", self.language)
+            self.picker = DocumentPicker(settings, i18n, "arena", self.language, multi_page=True,
+                                         samples=text_samples())
             with gr.Column(scale=1, min_width=320):
                 self.models = gr.CheckboxGroup(choices=labelled_choices(self.pool, self.forced_language, ["ocr"]),
                                                value=defaults, label=i18n("ar_models"), info=i18n("mc_legend"),
@@ -80,25 +83,14 @@ class ArenaTab(Tab):
             body = gr.Textbox(label=i18n("ar_text"), lines=14, max_lines=TEXT_BOX_LINES, interactive=False,
                               buttons=["copy"], elem_id=f"col-{key}-text")
             metrics = gr.Markdown(elem_id=f"col-{key}-metrics")
-            diff = gr.HTML(visible=False, elem_id=f"col-{key}-diff", elem_classes=["arena-diff"])
+            diff = gr.HTML(visible=False, elem_id=f"col-{key}-diff", elem_classes=["arena-diff"],
+                           js_on_load=SCROLL_WITH_TEXT_JS)
         return ModelColumn(key, name, col, header, body, metrics, diff)
 
     def _examples(self) -> None:
-        candidates = [
-            ("phototest.tif · EN", "en_printed_pages", "tesseract_phototest", ".tif"),
-            ("licence_01.png · RU", "ru_licences", "licence_01", ".png"),
-            ("eurotext.tif · EN/DE/FR", "en_printed_pages", "tesseract_eurotext", ".tif"),
-        ]
-        rows, labels = [], []
-        for label, folder, stem, suffix in candidates:
-            image, truth = SAMPLES / folder / "images" / f"{stem}{suffix}", SAMPLES / folder / "gt" / f"{stem}.gt.txt"
-            if image.exists() and truth.exists():
-                rows.append([str(image), truth.read_text(encoding="utf-8")])
-                labels.append(label)
-        if rows:
-            # Labels instead of a header row: Gradio's example headers are not translated.
-            gr.Examples(rows, inputs=[self.picker.document, self.ground_truth], label=self.i18n("ar_examples"),
-                        example_labels=labels)
+        """A picked sample brings its true text (the picker itself loads the document)."""
+        if self.picker.samples:
+            self.picker.samples.on_pick(lambda sample, path: sample.truth_text, [self.ground_truth])
 
     # ----- events -----
     def _outputs(self) -> list:
@@ -126,6 +118,9 @@ class ArenaTab(Tab):
                               outputs=[c.diff for c in self.columns], api_visibility="private")
         self.status_signal.announce(refresh.click(self.refresh_status, outputs=[self.status_table],
                                              api_visibility="private"))
+        # Built before any browser asks, the table starts in the default language: the page's load redraws it in
+        # the browser's own (and every status change after that).
+        self.status_signal.redraw(self.show_status, inputs=[], outputs=[self.status_table])
 
     def redraw_models(self, task: str | None, request: gr.Request = None):
         """The models' marks for this task, in the browser's language; the ticks stay as they are."""
@@ -133,6 +128,10 @@ class ArenaTab(Tab):
 
     def refresh_status(self, request: gr.Request):
         self.pool.refresh_availability()
+        return self.show_status(request)
+
+    def show_status(self, request: gr.Request = None):
+        """The model status table in the browser's language."""
         return status_frame(self.pool, self.language(request))
 
     def show_columns(self, selected: list[str]):
@@ -155,10 +154,10 @@ class ArenaTab(Tab):
         and the export keeps each page."""
         lang = self.language(request)
         if not document:
-            raise gr.Error(text(lang, "err_no_document"))
+            raise error(lang, text(lang, "err_no_document"))
         selected = self.selected_models(models)
         if not selected:
-            raise gr.Error(text(lang, "err_no_models"))
+            raise error(lang, text(lang, "err_no_models"))
         pages = read_pages(document, page, self.config.app)
         run = ArenaRun(document=Path(document).name, ground_truth=ground_truth or "", task=task or "ocr")
         session = ArenaSession(run, selected, pages)
@@ -188,7 +187,7 @@ class ArenaTab(Tab):
 
     def _render(self, session: ArenaSession, lang: str, started: float) -> list:
         run, live, selected = session.run, session.live, session.selected
-        status = f"… {len(run.results)}/{len(selected)} · {time.perf_counter() - started:.1f} s"
+        status = f"… {len(run.results)}/{len(selected)} · {measure(lang, time.perf_counter() - started, 's', 1)}"
         columns = []
         for column in self.columns:
             if column.key not in selected:
@@ -203,7 +202,7 @@ class ArenaTab(Tab):
         return [None] * 5 + [status, None] + columns
 
     def _final_render(self, run: ArenaRun, image, lang: str, started: float, diff_mode: str | None) -> list:
-        status = f"✓ {len(run.results)}/{len(run.results)} · {time.perf_counter() - started:.1f} s"
+        status = f"✓ {len(run.results)}/{len(run.results)} · {measure(lang, time.perf_counter() - started, 's', 1)}"
         layouts = parsed_layouts(self.config, run, image)
         run.score_as_text({key: layout_text(layout) for key, layout in layouts.items()})
         fixed = [

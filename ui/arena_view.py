@@ -11,11 +11,14 @@ from backends.contracts.results import ModelResult, Status
 from backends.pool import ModelPool
 from core.arena_run import ArenaRun
 from ui.diff_view import diff_html
+from core.numbers import number
 from ui.i18n import memory_label, text
+from ui.messages import availability_text, message_text, result_text, state_label, state_of
+from ui.numbers import counted, headed, measure
 
 # Symbols that DejaVu has, so they render on a bare Linux box too (colour emoji often do not).
 STATUS_ICONS = {"queued": "…", "loading": "…", "running": "…", "ok": "✓", "error": "✗", "unavailable": "⚠",
-                "timeout": "✗"}
+                "timeout": "✗", "unsupported": "–"}
 
 
 @dataclass
@@ -35,60 +38,63 @@ class ModelColumn:
         return [self.header, self.text, self.metrics, self.diff]
 
 
-def header_cell(name: str, state: str, lang: str, cut: bool = False, note: str = "") -> str:
-    label = text(lang, f"st_{state}") + (f" · {text(lang, 'st_cut')}" if cut else "")
+def header_cell(name: str, state: str, lang: str, cut: bool = False, note: str = "", code: str = "") -> str:
+    """`code`: a failed result's MessageCode (a model without the task reads "not supported")."""
+    label = state_label(lang, state, code) + (f" · {text(lang, 'st_cut')}" if cut else "")
     # A long load (a server starting) says what it is doing; engines report it in English.
     note = f"\n\n<small>{note}</small>" if note else ""
-    return f"### {name}\n{STATUS_ICONS.get(state, '')} {label}{note}"
+    return f"### {name}\n{STATUS_ICONS.get(state_of(state, code), '')} {label}{note}"
 
 
 def metrics_line(result: ModelResult, lang: str) -> str:
     m = result.metrics
     parts = []
     if m.load_s is not None:
-        parts.append(f"{text(lang, 'm_warm')}" if m.warm else f"{text(lang, 'm_load')} {m.load_s:.2f} s")
+        parts.append(text(lang, "m_warm") if m.warm else f"{text(lang, 'm_load')} {measure(lang, m.load_s, 's', 2)}")
     if m.latency_s is not None:
-        parts.append(f"{text(lang, 'm_latency')} {m.latency_s:.2f} s")
+        parts.append(f"{text(lang, 'm_latency')} {measure(lang, m.latency_s, 's', 2)}")
     if result.status == Status.OK:
-        parts.append(f"{m.chars:,} {text(lang, 'm_chars')}")
+        parts.append(counted(lang, m.chars, "m_chars"))
         if result.boxes:
-            parts.append(f"{len(result.boxes)} {text(lang, 'm_lines')}")
+            parts.append(counted(lang, len(result.boxes), "m_lines"))
     if m.first_token_s is not None:
-        parts.append(f"{text(lang, 'm_first_token')} {m.first_token_s:.2f} s")
+        parts.append(f"{text(lang, 'm_first_token')} {measure(lang, m.first_token_s, 's', 2)}")
     if m.output_tokens is not None:
-        parts.append(f"{m.output_tokens:,} {text(lang, 'm_tokens')}")
+        parts.append(counted(lang, m.output_tokens, "m_tokens"))
     if m.tokens_per_s:
-        parts.append(f"{m.tokens_per_s:.1f} {text(lang, 'm_tokens_s')}")
-    parts += [f"{memory_label(lang, label)} {value:,.0f} MiB" for label, value in m.memory_mb.items()]
+        parts.append(measure(lang, m.tokens_per_s, "tokens_s", 1))
+    parts += [f"{memory_label(lang, label)} {measure(lang, value, 'mib')}" for label, value in m.memory_mb.items()]
     lines = [" · ".join(parts)]
     # How the model ran (device, attention, processor, evictions): engines report these in English.
     lines += [f"{memory_label(lang, label)}: {value}" for label, value in result.details.items()]
     if result.message:
-        lines.append(f"**{result.message}**")
+        lines.append(f"**{result_text(lang, result)}**")
     return "\n\n".join(lines)
 
 
 def result_cells(column: ModelColumn, result: ModelResult, lang: str) -> list[str]:
     """A finished model's header, text and metrics line."""
-    return [header_cell(column.name, result.status.value, lang, result.cut), text_cell(result),
+    return [header_cell(column.name, result.status.value, lang, result.cut, code=result.code), text_cell(result),
             metrics_line(result, lang)]
 
 
-# The comparison table's columns: run row key -> (header key, how a value is shown). Each column is rounded to what
-# its figure can tell; a missing value (a model that did not run, a figure an engine does not give) is blank.
+# The comparison table's columns: run row key -> (header key, unit, decimals; None for text). Headers take their
+# units from the same keys as the metric lines (ui/numbers.py). Each column is rounded to what its figure can tell,
+# and written as the language writes numbers; a missing value (a model that did not run, a figure an engine does
+# not give) is blank.
 TABLE_COLUMNS = {
-    "model": ("tb_model", str),
-    "status": ("tb_status", str),
-    "load_s": ("tb_load_s", "{:.2f}".format),
-    "latency_s": ("tb_latency_s", "{:.2f}".format),
-    "chars": ("tb_chars", "{:d}".format),
-    "tokens_per_s": ("tb_tokens_s", "{:.1f}".format),
-    "memory_mb": ("tb_memory", "{:.0f}".format),
-    "cer": ("tb_cer", "{:.3f}".format),
-    "cer_folded": ("tb_cer_folded", "{:.3f}".format),
-    "wer": ("tb_wer", "{:.3f}".format),
-    "elements": ("tb_elements", str),
-    "message": ("tb_message", str),
+    "model": ("tb_model", None, None),
+    "status": ("tb_status", None, None),
+    "load_s": ("tb_load", "s", 2),
+    "latency_s": ("tb_latency", "s", 2),
+    "chars": ("tb_chars", None, 0),
+    "tokens_per_s": ("m_tokens_s", None, 1),
+    "memory_mb": ("tb_memory", "mib", 0),
+    "cer": ("tb_cer", None, 3),
+    "cer_folded": ("tb_cer_folded", None, 3),
+    "wer": ("tb_wer", None, 3),
+    "elements": ("tb_elements", None, None),
+    "message": ("tb_message", None, None),
 }
 ALWAYS_SHOWN = ("model", "status")
 
@@ -98,10 +104,12 @@ def table_rows(run: ArenaRun, lang: str, element_counts: dict[str, str] | None =
     shown = []
     for row in run.rows():
         did_not_run = row["status"] != "ok" and not row["chars"]  # read nothing: not "0 characters"
-        row = {**row, "status": text(lang, f"st_{row['status']}"), "chars": None if did_not_run else row["chars"],
+        row = {**row, "status": state_label(lang, row["status"], row["code"]),
+               "message": message_text(lang, row["code"], row["message"]),
+               "chars": None if did_not_run else row["chars"],
                "elements": (element_counts or {}).get(row["key"], "")}
-        shown.append({key: "" if row.get(key) in (None, "") else show(row[key])
-                      for key, (_, show) in TABLE_COLUMNS.items()})
+        shown.append({key: "" if row.get(key) in (None, "") else str(row[key]) if digits is None
+                      else number(lang, row[key], digits) for key, (_, _, digits) in TABLE_COLUMNS.items()})
     return shown
 
 
@@ -111,7 +119,7 @@ def comparison_table(run: ArenaRun, lang: str, element_counts: dict[str, str] | 
     rows = table_rows(run, lang, element_counts)
     keys = [key for key in TABLE_COLUMNS if key in ALWAYS_SHOWN or any(row[key] for row in rows)]
     frame = pd.DataFrame([[row[key] for key in keys] for row in rows], columns=keys)
-    return frame.rename(columns={key: text(lang, TABLE_COLUMNS[key][0]) for key in keys})
+    return frame.rename(columns={key: headed(lang, *TABLE_COLUMNS[key][:2]) for key in keys})
 
 
 def status_frame(pool: ModelPool, lang: str) -> pd.DataFrame:
@@ -124,7 +132,7 @@ def status_frame(pool: ModelPool, lang: str) -> pd.DataFrame:
                      text(lang, "col_engine"): m.engine,
                      text(lang, "col_languages"): ", ".join(m.languages),
                      text(lang, "col_ready"): text(lang, "yes" if status.ok else "no"),
-                     text(lang, "col_message"): status.message or m.notes})
+                     text(lang, "col_message"): availability_text(lang, status) or m.notes})
     return pd.DataFrame(rows)
 
 

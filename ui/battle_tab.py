@@ -19,6 +19,7 @@ from ui.diff_view import diff_html
 from ui.document_picker import DocumentPicker
 from ui.i18n import text
 from ui.tab import UI_UPDATE_INTERVAL_S, Tab, reviewer_of
+from ui.toasts import error
 
 
 DIFF_TITLES = ("battle_diff_ab", "battle_diff_a_truth", "battle_diff_b_truth")
@@ -101,11 +102,11 @@ class BattleTab(Tab):
                 chosen = random_document(self.config.app.battle_document_folders(), self.config.app, self._rng)
             battle = self.battles.start(chosen, task if task in ARENA_TASKS else "ocr")
         except DocumentError as exc:
-            raise gr.Error(str(exc)) from None
+            raise error(lang, str(exc)) from None
         except NoDocuments:
-            raise gr.Error(text(lang, "battle_err_no_documents")) from None
+            raise error(lang, text(lang, "battle_err_no_documents")) from None
         except BattleError as exc:
-            raise gr.Error(battle_message(exc, lang)) from None
+            raise error(lang, battle_message(exc, lang)) from None
         yield self._render(battle, lang)
         last = time.perf_counter()
         for _ in self.battles.run(battle):
@@ -161,7 +162,7 @@ class BattleTab(Tab):
         try:
             return self.battles.vote(battle_id or "", choice, reviewer)
         except BattleError as exc:
-            raise gr.Error(battle_message(exc, lang)) from None
+            raise error(lang, battle_message(exc, lang)) from None
 
 
 def battle_message(error: BattleError, lang: str) -> str:

@@ -19,11 +19,16 @@ from benchmarks.load import MAX_CONCURRENCY, ConcurrencyError, LoadSettings, par
 from benchmarks.load_report import summary_frame as load_summary_frame
 from core.dataset import DatasetError, extract_dataset_zip, load_dataset, offered_datasets
 from core.metrics import Normalization
-from benchmarks.report import overhead, results_frame, run_record, write_report
+from benchmarks.report import memory_headers, overhead, results_frame, run_record, write_report
 from benchmarks.runner import BenchmarkSettings, run_benchmark
 from benchmarks.summary import summarize
-from ui.i18n import text
+from benchmarks.trackers import RSS_PEAK
+from core.numbers import number
+from ui.i18n import memory_label, text
+from ui.messages import failure_lines
 from ui.model_choices import default_models, labelled_choices
+from ui.numbers import counted_word, localized
+from ui.toasts import error
 from ui.tab import Tab
 
 UPLOADED = "__upload__"
@@ -119,7 +124,7 @@ class BenchmarkTab(Tab):
         lang = self.language(request)
         selected = self.selected_models(models)
         if not selected:
-            raise gr.Error(text(lang, "err_no_models"))
+            raise error(lang, text(lang, "err_no_models"))
         load = load_settings(concurrency, slo_s, lang)
         try:
             settings = BenchmarkSettings(repeats=int(repeats or 1), warmup=int(warmup or 0),
@@ -127,32 +132,40 @@ class BenchmarkTab(Tab):
                                          normalization=Normalization(casefold=bool(casefold)))
             dataset = load_dataset(self._dataset_folder(dataset_name, upload, lang))
         except (DatasetError, ValueError) as exc:
-            raise gr.Error(str(exc)) from None
+            raise error(lang, str(exc)) from None
 
         def on_progress(done: int, total: int, description: str) -> None:
-            progress((done, total), desc=description, unit="runs")
+            # Gradio writes "done/total unit": the unit agrees with the total ("5/6 прогонов").
+            progress((done, total), desc=description, unit=progress_unit(lang, total))
 
-        run = run_benchmark(self.pool, selected, dataset, settings, on_progress, load)
+        run = run_benchmark(self.pool, selected, dataset, settings, on_progress, load, lang)
         out = self.exports.folder_for(f"benchmark-{run.run_id}")
-        paths = write_report(run, out)
+        # The engines label memory in English: report.html and the chart take the page language's words.
+        memory_words = {label: memory_label(lang, label) for label in run.memory_labels.values()}
+        memory_words[RSS_PEAK] = text(lang, "bench_rss_peak")
+        paths = write_report(run, out, lang, memory_words)
         results = results_frame(run)
         summary = summarize(results)
         history.record_run(self.config.app.benchmark_history_path(), run_record(run, summary), out)
         ratio = overhead(run)
         status = text(lang, "bench_done").format(
-            run_id=run.run_id, dataset=dataset.name, items=len(run.dataset.items), wall=run.wall_s,
-            overhead=f"×{ratio:.2f}" if ratio else "—")
+            run_id=run.run_id, dataset=dataset.name, items=len(run.dataset.items), wall=number(lang, run.wall_s, 1),
+            overhead=f"×{number(lang, ratio, 2)}" if ratio else "—")
         if load:
             status += " " + text(lang, "bench_load_done").format(levels=",".join(map(str, load.levels)),
-                                                                 wall=run.load_wall_s)
+                                                                 wall=number(lang, run.load_wall_s, 1))
         if run.dataset.problems:
             status += "\n\n" + "\n".join(f"- {p}" for p in run.dataset.problems)
+        # The models' own failures (a dataset problem is listed above and carries no code), one line per message.
+        failed = failure_lines(lang, [(r["model"], r["status"], r["code"], r["message"]) for r in run.rows
+                                      if r["status"] != "ok" and r["code"]])
+        status += f"\n\n{failed}" if failed else ""
         shown = summary[[c for c in SHOWN_COLUMNS if c in summary]]
         under_load = load_summary_frame(run)
-        return (status, shown.rename(columns={c: text(lang, k) for c, k in SHOWN_COLUMNS.items()}),
-                charts.pareto_chart(summary, text(lang, "bench_chart_pareto")),
-                charts.memory_chart(summary, run.memory_labels, text(lang, "bench_chart_memory")),
-                charts.cer_distribution_chart(results, text(lang, "bench_chart_cer")),
+        return (status, localized(shown.rename(columns={c: text(lang, k) for c, k in SHOWN_COLUMNS.items()}), lang),
+                charts.pareto_chart(summary, lang),
+                charts.memory_chart(summary, memory_headers(run, memory_words), lang),
+                charts.cer_distribution_chart(results, lang),
                 [str(paths[name]) for name in REPORT_FILES if name in paths],
                 None if under_load is None else under_load.to_dict(orient="records"))
 
@@ -182,14 +195,14 @@ def load_settings(concurrency: str | None, slo_s: float | None, lang: str) -> Lo
     slo = float(slo_s) if slo_s else None
     if not levels_text:
         if slo is not None:
-            raise gr.Error(text(lang, "bench_err_slo_alone"))
+            raise error(lang, text(lang, "bench_err_slo_alone"))
         return None
     try:
         levels = parse_levels(levels_text)
     except ConcurrencyError as exc:
-        raise gr.Error(text(lang, "bench_err_concurrency").format(max=MAX_CONCURRENCY, value=exc.value)) from None
+        raise error(lang, text(lang, "bench_err_concurrency").format(max=MAX_CONCURRENCY, value=exc.value)) from None
     if slo is not None and slo < 0:
-        raise gr.Error(text(lang, "bench_err_slo").format(value=f"{slo:g}"))
+        raise error(lang, text(lang, "bench_err_slo").format(value=f"{slo:g}"))
     return LoadSettings(levels, slo)
 
 
@@ -197,8 +210,13 @@ def load_view(summary: pd.DataFrame, lang: str):
     """The load summary as the tab shows it: translated headers and batching notes, and the curve."""
     shown = summary[[c for c in LOAD_COLUMNS if c in summary]].dropna(axis=1, how="all")
     shown = shown.assign(batching=shown["batching"].map(lambda code: text(lang, f"bench_{code}")))
-    return (shown.rename(columns={c: text(lang, k) for c, k in LOAD_COLUMNS.items()}),
-            charts.throughput_latency_chart(summary, text(lang, "bench_chart_load")))
+    return (localized(shown.rename(columns={c: text(lang, k) for c, k in LOAD_COLUMNS.items()}), lang),
+            charts.throughput_latency_chart(summary, lang))
+
+
+def progress_unit(lang: str, total: int) -> str:
+    """The word after "done/total" in the progress bar, in the form the total takes: "runs", "прогонов"."""
+    return counted_word(lang, total, "m_runs")
 
 
 def _dataset_label(name: str, folder: Path) -> str:

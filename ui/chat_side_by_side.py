@@ -3,6 +3,7 @@ and continuing its own conversation; retry and rating per column; transcripts of
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 
 import gradio as gr
@@ -18,7 +19,9 @@ from core.documents import DocumentError
 from core.exports import write_json
 from ui.document_picker import DocumentPicker
 from ui.i18n import text
+from ui.messages import message_text, state_label
 from ui.model_choices import labelled_choices
+from ui.numbers import measure
 from ui.tab import UI_UPDATE_INTERVAL_S, Tab, reviewer_of
 
 
@@ -230,16 +233,17 @@ def _messages(turns: list[Turn], lang: str) -> list[dict]:
         elif turn.status == OCR_READING:
             messages.append({"role": "assistant", "content": turn.answer, "metadata": {"title": "OCR"}})
         else:
-            messages.append({"role": "assistant", "content": turn.message or turn.answer,
-                             "metadata": {"title": f"⚠ {text(lang, f'st_{turn.status}')}"}})
+            body = message_text(lang, turn.code, turn.message) or turn.answer
+            messages.append({"role": "assistant", "content": body,
+                             "metadata": {"title": f"⚠ {state_label(lang, turn.status, turn.code)}"}})
     return messages
 
 
 def _metrics(turns: list[Turn], lang: str) -> str:
     if not turns:
         return ""
-    labels = {"first_token": text(lang, "m_first_token"), "latency": text(lang, "m_latency"),
-              "tokens_s": text(lang, "m_tokens_s")}
+    labels = {"first_token": text(lang, "m_first_token"), "latency": text(lang, "m_latency")}
     # Symbols DejaVu has, so they show on a bare Linux box too (colour emoji often do not).
     rating = {1: ["✓"], -1: ["✗"]}.get(turns[-1].rating or 0, [])
-    return " · ".join(speed_parts(turns[-1], labels) + rating)
+    figure = partial(measure, lang)  # "1,30 с" in Russian
+    return " · ".join(speed_parts(turns[-1], labels, figure) + rating)

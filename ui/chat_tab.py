@@ -15,8 +15,10 @@ import gradio as gr
 from backends.contracts.requests import PageRequest
 from backends.contracts.results import ModelResult, Progress, Status
 from core.chat.messages import Refusal, document_of, message_text, question_answer_pairs, with_notice
-from ui.document_picker import read_page
+from core.samples import text_samples
+from ui.document_picker import BrowserCopies, SampleGallery, chat_page_selector, read_page
 from ui.i18n import text
+from ui.messages import availability_text, result_text, state_label
 from ui.model_choices import default_model, labelled_choices
 from ui.tab import UI_UPDATE_INTERVAL_S, Tab
 
@@ -25,6 +27,10 @@ OCR_TITLE = "OCR"
 
 
 class ChatTab(Tab):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.copies = BrowserCopies()  # PNG copies of what a browser cannot show (TIFF); the engines read originals
+
     def build(self, arena_document: gr.File, arena_page: gr.Dropdown) -> None:
         i18n = self.i18n
         # A model that can run now: one that chats if any can, else one that reads the text (its OCR button).
@@ -32,8 +38,9 @@ class ChatTab(Tab):
         with gr.Row():
             self.model = gr.Dropdown(choices=self.model_choices_for(self.forced_language), value=first,
                                      label=i18n("chat_model"), info=i18n("mc_legend"), elem_id="chat-model", scale=3)
+            # Shown for a PDF only (chat_page_selector): an image has one page.
             self.page = gr.Dropdown(choices=["1"], value="1", allow_custom_value=True, label=i18n("chat_page"),
-                                    elem_id="chat-page", scale=1)
+                                    elem_id="chat-page", scale=1, visible=False)
         self.capability = gr.Markdown(self.describe(first, self.forced_language), elem_id="chat-capability")
         self.chatbot = gr.Chatbot(label=i18n("chat_history"), height=520, buttons=["copy"], elem_id="chat-history")
         self.message = gr.MultimodalTextbox(file_types=["image", ".pdf"], file_count="single",
@@ -45,26 +52,32 @@ class ChatTab(Tab):
                                         visible="chat" not in self.config.get(first).tasks)
             retry = gr.Button(i18n("chat_retry"), size="sm", elem_id="chat-retry")
             clear = gr.Button(i18n("chat_clear"), size="sm", elem_id="chat-clear")
+        self.samples = SampleGallery(text_samples(), i18n("smp_chat_pick"), "chat-samples")
 
         self.threads = gr.State({})  # model key -> its own conversation, kept while another model is shown
         self.current = gr.State(first)
         self._wire(retry, clear, from_arena, arena_document, arena_page)
 
     def _wire(self, retry, clear, from_arena, arena_document, arena_page) -> None:
+        page_menu = dict(fn=self.page_menu, inputs=[self.chatbot, self.page], outputs=[self.page],
+                         api_visibility="private")
         self.model.change(self.switch_model, inputs=[self.model, self.chatbot, self.threads, self.current],
                           outputs=[self.chatbot, self.threads, self.current, self.capability, self.ocr_button],
-                          api_visibility="private")
+                          api_visibility="private").then(**page_menu)
+        self.samples.on_pick(self.add_sample, [self.chatbot, self.page], current=self.chatbot)
         limit = dict(concurrency_limit=self.config.app.concurrency_limit, concurrency_id="arena")
+        submitted = self.message.submit(self.chat, inputs=[self.message, self.chatbot, self.model, self.page],
+                                        outputs=[self.chatbot, self.message], api_name="chat", **limit)
         for event in (
-            self.message.submit(self.chat, inputs=[self.message, self.chatbot, self.model, self.page],
-                                outputs=[self.chatbot, self.message], api_name="chat", **limit),
+            submitted,
             retry.click(self.retry, inputs=[self.chatbot, self.model, self.page], outputs=[self.chatbot],
                         api_name="chat_retry", **limit),
             self.ocr_button.click(self.read_text, inputs=[self.chatbot, self.model, self.page],
                                   outputs=[self.chatbot], api_name="chat_ocr", **limit),
         ):
             self.status_signal.announce(event)  # a load or a failed load changes what can run
-        clear.click(lambda: [], outputs=[self.chatbot], api_name="chat_clear")
+        submitted.then(**page_menu)  # a PDF sent with the message shows its pages
+        clear.click(lambda: [], outputs=[self.chatbot], api_name="chat_clear").then(**page_menu)
         from_arena.click(self.carry_over, inputs=[arena_document, arena_page, self.chatbot],
                          outputs=[self.chatbot, self.page], api_visibility="private")
         self.status_signal.redraw(self.redraw_models, inputs=[self.model], outputs=[self.model, self.capability])
@@ -88,7 +101,7 @@ class ChatTab(Tab):
         else:
             line = text(lang, "chat_cannot").format(name=entry.name, tasks=", ".join(entry.tasks))
         if not status.ok:
-            line += "\n\n" + text(lang, "chat_unavailable").format(message=status.message)
+            line += "\n\n" + text(lang, "chat_unavailable").format(message=availability_text(lang, status))
         return line
 
     def on_model(self, key: str, request: gr.Request = None):
@@ -110,6 +123,15 @@ class ChatTab(Tab):
         return restored, threads, key, capability, ocr_button
 
     # ----- events -----
+    def page_menu(self, history: list[dict] | None, page: str | None):
+        """The page menu for the conversation's document: its pages for a PDF, hidden for an image."""
+        return chat_page_selector(document_of(history or []), page)
+
+    def add_sample(self, sample, path: str, history: list[dict] | None):
+        """A bundled sample starts (or joins) the conversation, shown as the browser can show it."""
+        history = [*(history or []), {"role": "user", "content": {"path": self._shown(path)}}]
+        return history, self.page_menu(history, "1")
+
     def carry_over(self, document: str | None, page: str | None, history: list[dict] | None,
                    request: gr.Request = None):
         """Start the chat on the arena's document (and page)."""
@@ -117,8 +139,8 @@ class ChatTab(Tab):
             gr.Warning(text(self.language(request), "chat_err_no_arena_document"))
             return history or [], gr.update()
         page = page if page and page != "all" else "1"
-        return [*(history or []), {"role": "user", "content": {"path": document}}], gr.update(
-            choices=[page], value=page)
+        shown = self._shown(document)
+        return [*(history or []), {"role": "user", "content": {"path": shown}}], chat_page_selector(document, page)
 
     def chat(self, message: dict | None, history: list[dict] | None, model: str, page: str | None = "1",
              request: gr.Request = None):
@@ -131,7 +153,7 @@ class ChatTab(Tab):
         question = (message.get("text") or "").strip()
         for file in message.get("files") or []:
             path = file.get("path") if isinstance(file, dict) else file
-            history.append({"role": "user", "content": {"path": path}})
+            history.append({"role": "user", "content": {"path": self._shown(path)}})
         if not question and message.get("files"):
             yield history, None  # the document alone: wait for the question
             return
@@ -173,10 +195,14 @@ class ChatTab(Tab):
             return self._with_refusal(history, refusal, lang)
         result = self._final(model, PageRequest(image, task="ocr"))
         title = f"{OCR_TITLE} · {result.name}" if result.status == Status.OK else f"{ERROR_TITLE} {result.name}"
-        body = result.text if result.status == Status.OK else result.message
+        body = result.text if result.status == Status.OK else result_text(lang, result)
         return [*history, {"role": "assistant", "content": body, "metadata": {"title": title}}]
 
     # ----- helpers -----
+    def _shown(self, path: str | None) -> str | None:
+        """The document as the conversation shows it: a PNG copy of what a browser cannot show (TIFF)."""
+        return self.copies.shown(path, self.config.app.max_image_pixels)
+
     def _prepare(self, history: list[dict], model: str, page: str | None, lang: str):
         """The page and the earlier turns for a question to `model`; raises Refusal when it cannot be asked."""
         entry = self.config.find(model)
@@ -207,15 +233,16 @@ class ChatTab(Tab):
             elif event.status == Status.OK:
                 yield [*history, {"role": "assistant", "content": event.text}]
             else:
-                note = {"title": f"{ERROR_TITLE} {text(lang, f'st_{event.status.value}')}"}
-                yield [*history, {"role": "assistant", "content": event.message or event.text, "metadata": note}]
+                note = {"title": f"{ERROR_TITLE} {state_label(lang, event.status.value, event.code)}"}
+                yield [*history, {"role": "assistant", "content": result_text(lang, event) or event.text,
+                                  "metadata": note}]
 
     def _image(self, history: list[dict], page: str | None, lang: str):
         document = document_of(history)
         if not document:
             raise Refusal(text(lang, "chat_err_no_document"))
         try:
-            return read_page(document, page, self.config.app)
+            return read_page(self.copies.original(document), page, self.config.app)
         except gr.Error as exc:  # a file that cannot be read: said in the chat, not over it
             raise Refusal(exc.message) from None
 

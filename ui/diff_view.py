@@ -1,6 +1,6 @@
 """The difference between a ground truth and a model's text, as HTML: the model's text with its own line breaks,
 what it missed struck through and what it added underlined, by whole words (or by characters), in a box as tall
-as the text box beside it.
+as the text box beside it, scrolling with it.
 
 Look-alike letters get their own marks, because on screen they cannot be seen: a change that only swaps Cyrillic
 and Latin look-alikes ("TATAPCTAH" for "ТАТАРСТАН") is shown once, highlighted, with a badge naming the script the
@@ -24,6 +24,28 @@ MODES = ("words", "chars")
 TEXT_BOX_LINES = 20  # the column's text box grows to this many lines, then scrolls; the diff box matches it
 _LOOKALIKES = set(CYRILLIC_TO_LATIN) | set(CYRILLIC_TO_LATIN.values())
 _TOKENS = {"words": re.compile(r"\s+|\w+|[^\w\s]"), "chars": re.compile(r"\s+|\S")}
+
+# The diff scrolls with its column's text box, and the text box with the diff: scrolling one brings the other to
+# the same relative place. One listener per column (a capturing one: scroll events do not bubble) on the column,
+# which outlives the text box and the diff box inside it; the other box's echo of a set scroll is ignored.
+SCROLL_WITH_TEXT_JS = """
+const column = element.closest('.model-column') || element.parentElement;
+if (!column || column.dataset.dvScrollSync) return;
+column.dataset.dvScrollSync = '1';
+let echo = null, echoUntil = 0;
+column.addEventListener('scroll', (event) => {
+  const source = event.target;
+  const fromText = source.tagName === 'TEXTAREA';
+  if (!fromText && !(source.classList && source.classList.contains('dv-box'))) return;
+  if (source === echo && performance.now() < echoUntil) return;
+  const other = column.querySelector(fromText ? '.dv-box' : 'textarea');
+  if (!other) return;
+  const range = source.scrollHeight - source.clientHeight;
+  echo = other;
+  echoUntil = performance.now() + 150;
+  other.scrollTop = (range > 0 ? source.scrollTop / range : 0) * (other.scrollHeight - other.clientHeight);
+}, true);
+"""
 
 STYLE = """<style>
 .dv-box { white-space: pre-wrap; overflow-wrap: anywhere; overflow-y: auto; font-size: var(--input-text-size);

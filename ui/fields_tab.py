@@ -13,9 +13,11 @@ from pathlib import Path
 import gradio as gr
 
 from core.fields.run import FieldsRun, run_fields
+from core.samples import Sample, field_samples
 from ui.document_picker import DocumentPicker, read_pages
 from ui.fields_table import shown_fields, shown_scores
 from ui.i18n import language_from_header, text
+from ui.messages import failure_lines
 from ui.model_choices import default_models, labelled_choices
 from ui.tab import Tab
 
@@ -27,7 +29,8 @@ class FieldsTab(Tab):
         i18n = self.i18n
         templates = self.template_choices()
         with gr.Row():
-            self.picker = DocumentPicker(self.config.app, i18n, "fields", self.language)
+            self.picker = DocumentPicker(self.config.app, i18n, "fields", self.language, multi_page=True,
+                                         samples=field_samples(), samples_label="smp_fields_pick")
             with gr.Column(scale=1, min_width=320):
                 self.template = gr.Radio(choices=templates, value=templates[0][1] if templates else None,
                                          label=i18n("fields_template"), elem_id="fields-template")
@@ -49,6 +52,17 @@ class FieldsTab(Tab):
             outputs=[self.status, self.table, self.scores, self.files, self.raw], api_name="extract_fields",
             concurrency_limit=self.config.app.concurrency_limit, concurrency_id="arena"))
         self.status_signal.redraw(self.redraw_models, inputs=[], outputs=[self.models])
+        # A sample card brings its true field values (and the template they belong to).
+        if self.picker.samples:
+            self.picker.samples.on_pick(self.sample_truth, [self.truth, self.template])
+
+    def sample_truth(self, sample: Sample, path: str | None = None):
+        """The truth box and template for a picked sample card: the values of the template's own fields."""
+        template = self.config.templates.get(sample.template or "")
+        keys = {f.key for f in template.fields} if template and template.fields else None
+        truth = {k: v for k, v in (sample.truth_fields or {}).items() if keys is None or k in keys}
+        return (json.dumps(truth, ensure_ascii=False, indent=2) if truth else "",
+                sample.template if template else gr.skip())
 
     def redraw_models(self, request: gr.Request = None):
         return gr.update(choices=labelled_choices(self.pool, self.language(request), FIELD_TASKS))
@@ -74,6 +88,9 @@ class FieldsTab(Tab):
         files = run.export(self.exports.folder_for(f"fields-{run.run_id}"))
         status = text(lang, "fields_done").format(models=len(selected), pages=len(pages),
                                                   seconds=time.perf_counter() - started)
+        failed = failure_lines(lang, [(m["model"], m["status"], m["code"], m["message"])
+                                      for record in run.page_records for m in record["models"] if m["status"] != "ok"])
+        status += f"\n\n{failed}" if failed else ""
         return (status, shown_fields(run, lang),
                 gr.update(value=shown_scores(run, lang) if truth is not None else None, visible=truth is not None),
                 files, run.record())

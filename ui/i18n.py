@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ui.strings import app, battles, benchmark, chat, details, fields, layout, models, views
+from ui.strings import app, battles, benchmark, chat, details, fields, layout, memory, messages, models, samples, views
 
 # One module per part of the app (ui/strings/), each with an EN and a RU table. Keys carry a prefix per part
 # (`ar_`, `chat_`, `bench_`, ...): Gradio ships its own keys (image, file, plot, ...) and a clash renders wrongly.
-PARTS = (app, views, chat, battles, fields, benchmark, layout, models, details)
+PARTS = (app, views, chat, battles, fields, benchmark, layout, models, details, messages, memory, samples)
 
 
 def _merged(lang: str) -> dict[str, str]:

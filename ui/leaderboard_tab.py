@@ -12,6 +12,7 @@ from core.battles.votes import VotesStore
 from core.arena_run import ARENA_TASKS
 from ui.i18n import text
 from ui.tab import Tab
+from ui.toasts import error
 
 ALL = ""  # the filter value that means "no filter"
 SHOWN = {"rank": "col_rank", "name": "col_model", "rating": "col_rating", "ci": "col_ci", "battles": "col_battles",
@@ -80,7 +81,7 @@ class LeaderboardTab(Tab):
         try:
             board = build_leaderboard(self.store, self.config, filters, self._benchmark_cer())
         except ValueError as exc:  # a date that is not a date
-            raise gr.Error(str(exc)) from None
+            raise error(lang, str(exc)) from None
         if not board.models:
             return board.to_json(), text(lang, "lb_empty"), None, None, None, None
         summary = text(lang, "lb_summary").format(votes=board.votes, models=len(board.models),
@@ -108,7 +109,7 @@ class LeaderboardTab(Tab):
         try:
             added, skipped = self.store.import_jsonl(path)
         except VotesFileError as exc:
-            raise gr.Error(str(exc)) from None
+            raise error(self.language(request), str(exc)) from None
         return text(self.language(request), "lb_imported").format(added=added, skipped=skipped)
 
 

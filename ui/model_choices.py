@@ -12,27 +12,12 @@ from typing import Callable, Iterable
 import gradio as gr
 from gradio.context import Context
 
-from backends.contracts.results import Availability
 from backends.contracts.schema import ModelEntry
 from backends.pool import ModelPool
 from ui.i18n import text
+from ui.messages import summary
 
 READY, NOT_READY, OTHER_TASK = "✓", "✗", "–"
-# Fragments of the engines' availability reasons -> the key of their short label; the first match wins.
-SHORT_REASONS = (
-    ("weights not downloaded", "mc_weights"), ("no `weights`", "mc_no_weights"),
-    ("environment is not created", "mc_env_missing"), ("out of date", "mc_env_outdated"),
-    ("engine not installed", "mc_engine_missing"), ("vLLM is not installed", "mc_vllm_missing"),
-    ("server command", "mc_command_missing"), ("language data", "mc_language_data"),
-    ("no server is reachable", "mc_no_server"), ("endpoint", "mc_endpoint"), ("API key", "mc_api_key"),
-)
-
-
-def short_reason(lang: str, status: Availability) -> str:
-    for fragment, key in SHORT_REASONS:
-        if fragment in status.reason:
-            return text(lang, key)
-    return text(lang, "mc_not_ready")
 
 
 def fits(entry: ModelEntry, tasks: Iterable[str]) -> bool:
@@ -55,7 +40,7 @@ def labelled_choices(pool: ModelPool, lang: str, tasks: Iterable[str], unfit: st
         if status.ok:
             ready.append((f"{READY} {entry.name}", entry.key))
         else:
-            not_ready.append((f"{NOT_READY} {entry.name} — {short_reason(lang, status)}", entry.key))
+            not_ready.append((f"{NOT_READY} {entry.name} — {summary(lang, status.code)}", entry.key))
     return ready + not_ready + other
 
 

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import gradio as gr
 
-from backends.contracts.results import UnloadReport
+from backends.contracts.results import LoadedModel, UnloadReport
+from backends.pool import ModelPool
 from ui.i18n import memory_label, text
+from ui.numbers import headed, localized, measure
 from ui.tab import Tab
 
 
@@ -29,19 +31,10 @@ class ModelsPanel(Tab):
         self.status_signal.redraw(self.refresh, inputs=[], outputs=outputs)
 
     def refresh(self, request: gr.Request = None):
-        import pandas as pd
-
         lang = self.language(request)
         loaded = self.pool.loaded()
-        used = sum(m.memory_mb for m in loaded)
-        summary = text(lang, "lm_budget").format(budget=f"{self.pool.budget_mb:,.0f}", used=f"{used:,.0f}")
-        if not loaded:
-            summary += " " + text(lang, "lm_none")
-        rows = [{text(lang, "col_key"): m.key, text(lang, "col_memory_est"): round(m.memory_mb, 1),
-                 text(lang, "col_idle_s"): round(m.idle_s), text(lang, "col_busy"): text(lang, "yes" if m.busy else "no")}
-                for m in loaded]
-        keys = [m.key for m in loaded]
-        return summary, pd.DataFrame(rows), gr.update(choices=keys, value=keys[0] if keys else None)
+        return (loaded_summary(self.pool, loaded, lang), loaded_frame(loaded, lang),
+                gr.update(choices=[m.key for m in loaded], value=loaded[0].key if loaded else None))
 
     def unload(self, key: str | None, request: gr.Request = None):
         lang = self.language(request)
@@ -50,8 +43,48 @@ class ModelsPanel(Tab):
         report = self.pool.unload(key)
         if not report.unloaded:
             return text(lang, "lm_not_loaded").format(key=key), gr.update(visible=False), *self.refresh(request)
-        return (text(lang, "lm_unloaded").format(key=key), gr.update(value=freed_frame(report, lang), visible=True),
+        return (unload_summary(report, lang), gr.update(value=freed_frame(report, lang), visible=True),
                 *self.refresh(request))
+
+
+def loaded_summary(pool: ModelPool, loaded: list[LoadedModel], lang: str) -> str:
+    """The budget, what the loaded models hold by themselves (the sum of the rows), and the app's shared RSS."""
+    used = sum(m.footprint_mb for m in loaded)
+    summary = text(lang, "lm_budget").format(budget=measure(lang, pool.budget_mb, "mib"),
+                                            used=measure(lang, used, "mib"))
+    if not loaded:
+        summary += " " + text(lang, "lm_none")
+    label, app = pool.app_memory()
+    return summary + "\n\n" + text(lang, "lm_app").format(shared=memory_label(lang, label),
+                                                         app=measure(lang, app, "mib"))
+
+
+def loaded_frame(loaded: list[LoadedModel], lang: str):
+    """One row per loaded model: its own memory and what that figure counts, what the budget counts, idle, busy."""
+    import pandas as pd
+
+    columns = [text(lang, "col_key"), headed(lang, "lm_col_own", "mib"), text(lang, "lm_col_what"),
+               headed(lang, "lm_col_budget", "mib"), text(lang, "col_idle_s"), text(lang, "col_busy")]
+    rows = [[m.key, round(m.footprint_mb, 1), memory_label(lang, m.footprint_label) if m.footprint_label else "",
+             round(m.memory_mb, 1), round(m.idle_s), text(lang, "yes" if m.busy else "no")] for m in loaded]
+    return localized(pd.DataFrame(rows, columns=columns), lang, digits=1)
+
+
+def unload_summary(report: UnloadReport, lang: str) -> str:
+    """What the model held by itself, and the measured drop of the reading that says what the machine got back."""
+    lines = [text(lang, "lm_unloaded").format(key=report.key)]
+    if report.held_mb:
+        label, held = next(iter(report.held_mb.items()))
+        lines = [text(lang, "lm_unloaded_held").format(key=report.key, held=measure(lang, held, "mib"),
+                                                        what=memory_label(lang, label))]
+    freed = report.given_back_mb()
+    if freed is not None:
+        before = report.before_mb[report.given_back]
+        lines.append(text(lang, "lm_given_back").format(
+            reading=memory_label(lang, report.given_back), before=measure(lang, before, "mib", 1),
+            after=measure(lang, report.after_mb.get(report.given_back, 0.0), "mib", 1),
+            freed=measure(lang, freed, "mib", 1)))
+    return " ".join(lines)
 
 
 def freed_frame(report: UnloadReport, lang: str):

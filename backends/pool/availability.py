@@ -5,7 +5,7 @@ import threading
 import time
 from typing import Callable
 
-from backends.contracts.results import Availability
+from backends.contracts.results import Availability, MessageCode
 from backends.contracts.schema import ModelEntry
 
 # How long a "no" is trusted: an install or a download made in a terminal shows at the next run after this.
@@ -32,7 +32,7 @@ class AvailabilityCache:
         try:
             status = self._check(entry)
         except Exception as exc:  # a broken availability check must not take the UI down
-            status = Availability(False, f"status check failed: {exc}")
+            status = Availability(False, f"status check failed: {exc}", code=MessageCode.STATUS_CHECK_FAILED)
         with self._lock:
             self._answers[entry.key] = (status, time.monotonic())
         return status

@@ -11,8 +11,8 @@ from typing import Callable, Iterable, Iterator
 from backends import registry
 from backends.contracts.engine import Engine
 from backends.contracts.requests import PageRequest
-from backends.contracts.results import Availability, Event, LoadedModel, Metrics, ModelResult, Progress, Status, \
-    UnloadReport
+from backends.contracts.results import Availability, Event, LoadedModel, MessageCode, Metrics, ModelResult, Progress, \
+    Status, UnloadReport
 from backends.contracts.schema import ArenaConfig, ModelEntry
 from backends.pool.availability import AvailabilityCache
 from backends.pool.cpu_share import CpuShare
@@ -49,7 +49,7 @@ class ModelPool:
         """Can the model run here? Checked once, then kept until its state changes (see AvailabilityCache)."""
         entry = self.config.find(key)
         if entry is None:
-            return Availability(False, f"no model '{key}' in the config")
+            return Availability(False, f"no model '{key}' in the config", code=MessageCode.UNKNOWN_MODEL)
         return self._availability.get(entry)
 
     def refresh_availability(self) -> None:
@@ -68,6 +68,11 @@ class ModelPool:
 
     def close(self) -> None:
         self._residency.close()
+
+    @staticmethod
+    def app_memory() -> tuple[str, float]:
+        """(label, MiB) of the app process's RSS, which every in-process model shares."""
+        return memory.APP_SHARED, round(memory.rss_mb(), 1)
 
     @staticmethod
     def give_back_free_memory() -> bool:
@@ -98,30 +103,33 @@ class ModelPool:
     def _run_entry(self, entry: ModelEntry, request: PageRequest, abandoned: threading.Event) -> Iterator[Event]:
         key = entry.key
         if request.task not in entry.tasks:
-            yield ModelResult(key, entry.name, Status.UNAVAILABLE, message=(
+            yield ModelResult(key, entry.name, Status.UNAVAILABLE, code=MessageCode.TASK_UNSUPPORTED, message=(
                 f"this model does not offer the '{request.task}' task (its tasks: {', '.join(entry.tasks)})"))
             return
         status = self._availability.get(entry)
         if not status.ok:
-            yield ModelResult(key, entry.name, Status.UNAVAILABLE, message=status.message)
+            yield ModelResult(key, entry.name, Status.UNAVAILABLE, message=status.message, code=status.code)
             return
         slot = self._residency.slot(key)
         with slot.lock:
             if abandoned.is_set():  # timed out while waiting for the lock: nobody reads this any more
                 self._residency.forget(key, slot)
-                yield ModelResult(key, entry.name, Status.TIMEOUT, message="abandoned before it started")
+                yield ModelResult(key, entry.name, Status.TIMEOUT, message="abandoned before it started",
+                                  code=MessageCode.TIMEOUT)
                 return
             details: dict[str, str] = {}
             metrics = yield from self._ensure_loaded(entry, slot, details, abandoned)
             if metrics is None:
                 return
+            metrics.memory_mb = dict(slot.load_mb)  # kept with the loaded model: every run shows it
             slot.last_used = time.monotonic()
             engine = slot.engine
             if registry.shares_cpu_cores(entry, self.on_gpu) and registry.runs_in_worker(entry, self.on_gpu):
                 # Alone in its process, a model can take its share of the cores (in ours, threads are global).
                 request = dataclasses.replace(request, cpu_threads=self.cpu_share.threads())
             if not engine.parallel_requests:
-                yield from generate(entry, engine, request, metrics, details)
+                with self._residency.gauge.running(engine):  # not while another model's load is measured
+                    yield from generate(entry, engine, request, metrics, details)
                 self._settle(key, slot, abandoned)
                 return
             slot.in_flight += 1
@@ -151,7 +159,7 @@ class ModelPool:
             return metrics
         need = self._estimate_memory(entry) or 0.0
         if need > self.budget_mb:
-            yield ModelResult(key, entry.name, Status.UNAVAILABLE, message=(
+            yield ModelResult(key, entry.name, Status.UNAVAILABLE, code=MessageCode.OVER_BUDGET, message=(
                 f"needs about {need:,.0f} MB, more than the memory budget of {self.budget_mb:,.0f} MB "
                 "(app.memory_budget_mb in config.yaml)"))
             return None
@@ -162,21 +170,25 @@ class ModelPool:
         started = time.perf_counter()
         try:
             engine = slot.loading = self._create_engine(entry)
-            yield from load_with_progress(key, engine)
+            load_mb: dict[str, float] = {}
+            yield from load_with_progress(key, engine, load=self._residency.gauge.loader(engine, load_mb))
         except Exception as exc:
             slot.loading = None
             self._availability.forget(key)  # what made the load fail may also change the answer (deleted weights)
-            yield ModelResult(key, entry.name, Status.ERROR, message=f"failed to load: {describe(exc)}", details=details)
+            yield ModelResult(key, entry.name, Status.ERROR, message=f"failed to load: {describe(exc)}",
+                              code=MessageCode.LOAD_FAILED, details=details)
             return None
         slot.loading = None
         if abandoned.is_set():  # timed out while loading: free it instead of keeping it warm
             self._residency.forget(key, slot)
             engine.unload()
-            yield ModelResult(key, entry.name, Status.TIMEOUT, message="abandoned while loading")
+            yield ModelResult(key, entry.name, Status.TIMEOUT, message="abandoned while loading",
+                              code=MessageCode.TIMEOUT)
             return None
         slot.engine, slot.load_s = engine, time.perf_counter() - started
         # A footprint declared in config wins (it can include activations); else what the engine holds.
-        slot.footprint_mb = entry.memory_mb or engine.memory_mb() or need
+        slot.load_mb = load_mb
+        slot.footprint_mb = entry.memory_mb or engine.memory_mb() or next(iter(slot.own_mb().values()), 0.0) or need
         metrics.load_s = slot.load_s
         return metrics
 
@@ -202,7 +214,7 @@ class ModelPool:
         for key, entry in entries.items():
             if entry is None or key in refusals:
                 yield key, _unknown(key) if entry is None else ModelResult(
-                    key, entry.name, Status.UNAVAILABLE, message=refusals[key])
+                    key, entry.name, Status.UNAVAILABLE, message=refusals[key], code=MessageCode.SELECTION_REFUSED)
         entries = {k: e for k, e in entries.items() if e is not None and k not in refusals}
         events: queue.Queue[tuple[str, Event]] = queue.Queue()
         start = time.monotonic()
@@ -218,7 +230,8 @@ class ModelPool:
                 for event in self._run_entry(entry, (per_key or {}).get(entry.key, request), abandoned[entry.key]):
                     events.put((entry.key, event))
             except Exception as exc:  # _run_entry() guards engines; this catches bugs in the pool itself
-                events.put((entry.key, ModelResult(entry.key, entry.name, Status.ERROR, message=describe(exc))))
+                events.put((entry.key, ModelResult(entry.key, entry.name, Status.ERROR, message=describe(exc),
+                                                              code=MessageCode.ENGINE_ERROR)))
             finally:
                 if entry.key in on_cores:
                     self.cpu_share.release()
@@ -256,8 +269,10 @@ class ModelPool:
                 running.cancel()  # stop generating or loading (or kill its worker) so the thread ends and frees it
         seconds = self.config.timeout_for(key)
         return ModelResult(key, entry.name, Status.TIMEOUT, text=text,
-                           message=f"no result within {seconds:g} s (timeout_s in config.yaml); the model was reset")
+                           message=f"no result within {seconds:g} s (timeout_s in config.yaml); the model was reset",
+                           code=MessageCode.TIMEOUT)
 
 
 def _unknown(key: str) -> ModelResult:
-    return ModelResult(key, key, Status.UNAVAILABLE, message=f"no model '{key}' in the config")
+    return ModelResult(key, key, Status.UNAVAILABLE, message=f"no model '{key}' in the config",
+                       code=MessageCode.UNKNOWN_MODEL)

@@ -9,6 +9,7 @@ from typing import Callable
 
 from backends.contracts.engine import Engine
 from backends.contracts.results import LoadedModel, UnloadReport
+from backends.pool.footprint import LoadGauge, has_own_processes, own_readings
 from backends.runtime import memory
 from backends.runtime.native_heap import release_free_heap
 
@@ -22,6 +23,7 @@ class Slot:
     loading: Engine | None = None  # the engine being loaded: a timeout cancels it (a worker's start is killed)
     load_s: float | None = None
     footprint_mb: float = 0.0  # what the loaded model holds, counted against the budget
+    load_mb: dict[str, float] = field(default_factory=dict)  # what its load added to the app (LoadGauge)
     last_used: float = 0.0
     in_flight: int = 0  # requests running outside the lock, on engines that take parallel requests
 
@@ -30,6 +32,11 @@ class Slot:
 
     def busy(self) -> bool:
         return self.lock.locked() or self.in_flight > 0
+
+    def own_mb(self) -> dict[str, float]:
+        """The loaded model's own figures, most telling first (empty when it is not loaded)."""
+        engine = self.engine  # read once: an unload may drop it meanwhile
+        return {} if engine is None else own_readings(engine, self.load_mb)
 
 
 def memory_readings(engine: Engine | None) -> dict[str, float]:
@@ -49,6 +56,7 @@ class Residency:
         self.budget_mb = budget_mb
         self.slots: dict[str, Slot] = {}
         self.guard = threading.Lock()
+        self.gauge = LoadGauge()
         self._on_unload = on_unload
 
     def slot(self, key: str) -> Slot:
@@ -76,8 +84,9 @@ class Residency:
     def loaded(self) -> list[LoadedModel]:
         now = time.monotonic()
         with self.guard:
-            return [LoadedModel(k, s.footprint_mb, s.busy(), now - s.last_used)
-                    for k, s in self.slots.items() if s.engine is not None]
+            slots = [(k, s) for k, s in self.slots.items() if s.engine is not None]
+        # Read outside the guard: a worker's or server's figures take a system call or two.
+        return [LoadedModel(k, s.footprint_mb, s.busy(), now - s.last_used, s.own_mb()) for k, s in slots]
 
     def unload(self, key: str) -> UnloadReport:
         """Unload a model (waiting for its request in flight) and report memory before and after."""
@@ -92,14 +101,19 @@ class Residency:
             engine, slot.engine = slot.engine, None
             if engine is None:  # the request in flight found its slot dropped and freed the engine itself
                 return UnloadReport(key, True, {}, memory_readings(None))
+            held = own_readings(engine, slot.load_mb)
             before = memory_readings(engine)
+            given_back = memory.RSS_APP
+            if has_own_processes(engine):  # its process ends: its RSS is what comes back
+                given_back = next((label for label in (memory.RSS_WORKER, memory.RSS_SERVER) if label in before),
+                                  given_back)
             engine.unload()
             del engine
         # What the model held goes back to the system, not only to the allocator's free lists, so the report
         # (and the machine) see it freed.
         gc.collect()
         release_free_heap()
-        return UnloadReport(key, True, before, memory_readings(None))
+        return UnloadReport(key, True, before, memory_readings(None), held, given_back)
 
     def close(self) -> None:
         for key in self.loaded_keys():

@@ -16,7 +16,7 @@ from collections import deque
 from pathlib import Path
 from typing import Callable
 
-from backends.contracts.results import Availability
+from backends.contracts.results import Availability, MessageCode
 from backends.contracts.schema import PROJECT_ROOT, ModelEntry
 
 STAMP_NAME = ".arena-environment.json"
@@ -63,10 +63,11 @@ def environment_availability(entry: ModelEntry) -> Availability:
     hint = f"Run: {env_command(entry.key)}"
     stamp = _read_stamp(folder)
     if not environment.python().exists() or stamp is None:
-        return Availability(False, f"its Python environment is not created ({_display(folder)}).", hint)
+        return Availability(False, f"its Python environment is not created ({_display(folder)}).", hint,
+                            code=MessageCode.ENV_MISSING)
     if stamp.get("packages_sha256") != packages_hash(environment.packages):
         return Availability(False, f"its Python environment ({_display(folder)}) is out of date with config.yaml.",
-                            hint)
+                            hint, code=MessageCode.ENV_STALE)
     return Availability(True)
 
 

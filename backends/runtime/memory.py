@@ -17,6 +17,19 @@ CUDA_WEIGHTS = "CUDA allocated after load (weights)"
 CUDA_PEAK_ALLOCATED = "CUDA peak allocated (request)"
 CUDA_PEAK_RESERVED = "CUDA peak reserved (request)"
 NVML_PROCESS = "NVML used by process (incl. CUDA context)"
+# Processes a model has to itself: a worker (backends/runtime/worker), a server we started (vLLM).
+RSS_WORKER = "RSS (worker process)"
+RSS_SERVER = "RSS (server processes)"
+NVML_SERVER = "NVML used by server processes"
+# The pool's own figures, as stable keys the UI translates (ui/strings/memory.py).
+APP_SHARED = "mem_app_shared"  # the app's whole RSS: every in-process model and the app itself hold it together
+LOAD_DELTA = "mem_load_delta"  # what loading an in-process model added to the app's RSS
+LOAD_DELTA_OVERLAPPED = "mem_load_delta_overlapped"  # the same, measured while other models loaded or ran
+CUDA_LOAD_DELTA = "mem_cuda_load_delta"  # what loading an in-process model added to torch's CUDA allocations
+# A model's own footprint, the most telling figure first: GPU memory of its own, then the RAM of its own
+# processes, then what its load added to the app.
+OWN_FIGURES = (NVML_SERVER, CUDA_LOAD_DELTA, CUDA_WEIGHTS, RSS_SERVER, RSS_WORKER, LOAD_DELTA,
+              LOAD_DELTA_OVERLAPPED)
 
 
 def rss_mb(pid: int | None = None) -> float:
@@ -92,6 +105,15 @@ def processes_rss_mb(pids: Iterable[int]) -> float:
         except psutil.Error:
             pass
     return total / 2**20
+
+
+def own_footprint(readings: dict[str, float]) -> tuple[str, float] | None:
+    """(label, MiB) of the figure that best says what one model holds, from its labelled readings; None when
+    none of them is the model's own (the app's shared RSS never is)."""
+    for label in OWN_FIGURES:
+        if label in readings:
+            return label, readings[label]
+    return None
 
 
 def memory_budget_mb(configured: float | None) -> float:

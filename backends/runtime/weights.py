@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from backends.contracts.results import Availability
+from backends.contracts.results import Availability, MessageCode
 
 # Activations, buffers, the CUDA context and the processor on top of the weights themselves.
 OVERHEAD_FACTOR = 1.2
@@ -48,9 +48,11 @@ def local_weights_dir(repo_or_path: str, revision: str | None = None) -> Path | 
 
 def weights_availability(key: str, weights: str | None, revision: str | None = None) -> Availability:
     if not weights:
-        return Availability(False, "no `weights` set for this model in config.yaml.")
+        return Availability(False, "no `weights` set for this model in config.yaml.",
+                            code=MessageCode.WEIGHTS_UNSET)
     if local_weights_dir(weights, revision) is None:
-        return Availability(False, f"weights not downloaded ({weights}).", f"Run: {download_command(key)}")
+        return Availability(False, f"weights not downloaded ({weights}).", f"Run: {download_command(key)}",
+                            code=MessageCode.WEIGHTS_MISSING)
     return Availability(True)
 
 

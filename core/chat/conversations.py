@@ -5,6 +5,7 @@ OCR engine read for a question it cannot answer, stay in the transcript but are 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 
 from backends.contracts.results import ModelResult, Status
@@ -23,6 +24,7 @@ class Turn:
     output_tokens: int | None = None
     tokens_per_s: float | None = None
     rating: int | None = None  # +1 or -1 from the reviewer
+    code: str = ""  # why it failed, as a MessageCode (the UI translates it; `message` is the English detail)
 
     @classmethod
     def from_result(cls, question: str, result: ModelResult, answered: bool) -> "Turn":
@@ -30,7 +32,7 @@ class Turn:
         m = result.metrics
         status = result.status.value if result.status != Status.OK else ("ok" if answered else OCR_READING)
         return cls(question, result.text, status, result.message, _round(m.first_token_s), _round(m.latency_s),
-                   m.output_tokens, _round(m.tokens_per_s, 1))
+                   m.output_tokens, _round(m.tokens_per_s, 1), code=result.code)
 
     @classmethod
     def from_json(cls, record: dict) -> "Turn":
@@ -41,18 +43,25 @@ class Turn:
 Conversations = dict[str, list[Turn]]  # model key -> its turns, oldest first
 
 
-ENGLISH_LABELS = {"first_token": "first token", "latency": "latency", "tokens_s": "tokens/s"}
+ENGLISH_LABELS = {"first_token": "first token", "latency": "latency"}
+ENGLISH_UNITS = {"s": "s", "tokens_s": "tokens/s"}
 
 
-def speed_parts(turn: Turn, labels: dict[str, str] = ENGLISH_LABELS) -> list[str]:
-    """The turn's speed figures as short phrases ("latency 1.30 s"), in the words of `labels`."""
+def english_measure(value: float, unit: str, digits: int) -> str:
+    return f"{value:.{digits}f} {ENGLISH_UNITS[unit]}"
+
+
+def speed_parts(turn: Turn, labels: dict[str, str] = ENGLISH_LABELS,
+                measure: Callable[[float, str, int], str] = english_measure) -> list[str]:
+    """The turn's speed figures as short phrases ("latency 1.30 s"), in the words of `labels`; `measure` writes a
+    figure with its unit ("s" or "tokens_s") and decimals, as the page's language does."""
     parts = []
     if turn.first_token_s is not None:
-        parts.append(f"{labels['first_token']} {turn.first_token_s:.2f} s")
+        parts.append(f"{labels['first_token']} {measure(turn.first_token_s, 's', 2)}")
     if turn.latency_s is not None:
-        parts.append(f"{labels['latency']} {turn.latency_s:.2f} s")
+        parts.append(f"{labels['latency']} {measure(turn.latency_s, 's', 2)}")
     if turn.tokens_per_s:
-        parts.append(f"{turn.tokens_per_s:.1f} {labels['tokens_s']}")
+        parts.append(measure(turn.tokens_per_s, "tokens_s", 1))
     return parts
 
 

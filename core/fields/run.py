@@ -99,7 +99,7 @@ def _add_page(run: FieldsRun, template: DocumentTemplate, number: int, results: 
         marks = model_marks(found, run.truth)
         run.marks |= {(number, field_key, name): found_marks for field_key, found_marks in marks.items()}
         entry = {"key": key, "model": name, "status": result.status.value, "message": result.message,
-                 "text": result.text, "latency_s": result.metrics.latency_s,
+                 "code": result.code, "text": result.text, "latency_s": result.metrics.latency_s,
                  **(found.to_json() if found else {"values": None}),
                  "marks": {field_key: [m.to_json() for m in found_marks] for field_key, found_marks in marks.items()}}
         if run.truth is not None:

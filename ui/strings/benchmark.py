@@ -17,7 +17,7 @@ EN: dict[str, str] = {
     "bench_chart_memory": "Memory, peak per model",
     "bench_chart_cer": "CER per item",
     "bench_files": "Report files (HTML, CSV, JSON, Markdown)",
-    "bench_done": "✓ run `{run_id}`: {dataset}, {items} items, {wall:.1f} s (benchmark overhead {overhead})",
+    "bench_done": "✓ run `{run_id}`: {dataset}, {items} items, {wall} s (benchmark overhead {overhead})",
     "bench_err_no_upload": "Upload a dataset zip first, or choose a bundled dataset.",
     "bench_col_items": "items",
     "bench_col_errors": "errors",
@@ -35,7 +35,7 @@ EN: dict[str, str] = {
     "bench_slo": "Latency target for goodput, s (0: none)",
     "bench_load_table": "Throughput under load, per model and concurrency",
     "bench_chart_load": "Throughput vs latency",
-    "bench_load_done": "Concurrency sweep {levels}: {wall:.1f} s.",
+    "bench_load_done": "Concurrency sweep {levels}: {wall} s.",
     "bench_err_concurrency": "Concurrency must be a whole number from 1 to {max}, or a list such as 1,4,16 (got "
                              "“{value}”).",
     "bench_err_slo": "The latency target must be more than 0 s (got {value}).",
@@ -54,6 +54,7 @@ EN: dict[str, str] = {
     "bench_batched": "batched: several at once",
     "bench_queued": "queued: one at a time",
     "bench_single": "one in flight",
+    "bench_rss_peak": "RSS peak (app + workers)",
 }
 
 RU: dict[str, str] = {
@@ -73,7 +74,7 @@ RU: dict[str, str] = {
     "bench_chart_memory": "Память, пик по модели",
     "bench_chart_cer": "CER по документам",
     "bench_files": "Файлы отчёта (HTML, CSV, JSON, Markdown)",
-    "bench_done": "✓ прогон `{run_id}`: {dataset}, документов: {items}, {wall:.1f} с (накладные расходы бенчмарка "
+    "bench_done": "✓ прогон `{run_id}`: {dataset}, документов: {items}, {wall} с (накладные расходы бенчмарка "
                   "{overhead})",
     "bench_err_no_upload": "Сначала загрузите zip с набором или выберите встроенный набор.",
     "bench_col_items": "документов",
@@ -92,7 +93,7 @@ RU: dict[str, str] = {
     "bench_slo": "Целевая задержка для goodput, с (0: нет)",
     "bench_load_table": "Пропускная способность под нагрузкой, по моделям и числу одновременных запросов",
     "bench_chart_load": "Пропускная способность и задержка",
-    "bench_load_done": "Серия по нагрузке {levels}: {wall:.1f} с.",
+    "bench_load_done": "Серия по нагрузке {levels}: {wall} с.",
     "bench_err_concurrency": "Число одновременных запросов — целое от 1 до {max} или список вроде 1,4,16 (указано "
                              "«{value}»).",
     "bench_err_slo": "Целевая задержка должна быть больше 0 с (указано {value}).",
@@ -111,4 +112,5 @@ RU: dict[str, str] = {
     "bench_batched": "пакетом: несколько сразу",
     "bench_queued": "в очереди: по одному",
     "bench_single": "по одному",
+    "bench_rss_peak": "пиковый RSS (приложение и воркеры)",
 }

@@ -14,7 +14,7 @@ from typing import Any, Iterator, Literal
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
-from backends.contracts.results import Availability
+from backends.contracts.results import Availability, MessageCode
 from backends.contracts.engine import Engine
 from backends.contracts.requests import EngineOutput, PageRequest, conversation
 from backends.engines.openai.streaming import EndpointError, Reply, repeating_tail, sse_chunks
@@ -100,13 +100,14 @@ def reachability(endpoint: str, timeout_s: float = 1.0) -> Availability:
 
     url = urlsplit(endpoint)
     if url.scheme not in ("http", "https") or not url.hostname:
-        return Availability(False, f"the endpoint '{endpoint}' is not an http(s) URL.")
+        return Availability(False, f"the endpoint '{endpoint}' is not an http(s) URL.",
+                            code=MessageCode.NO_ENDPOINT)
     port = url.port or (443 if url.scheme == "https" else 80)
     try:
         socket.create_connection((url.hostname, port), timeout=timeout_s).close()
     except OSError as exc:
         return Availability(False, f"no server is reachable at {endpoint} ({exc.strerror or type(exc).__name__}).",
-                            "Start it, or fix `endpoint` in config.yaml.")
+                            "Start it, or fix `endpoint` in config.yaml.", code=MessageCode.UNREACHABLE)
     return Availability(True)
 
 
@@ -147,11 +148,13 @@ class OpenAIEngine(Engine):
     @classmethod
     def availability(cls, entry) -> Availability:
         if not entry.endpoint:
-            return Availability(False, "no `endpoint` set for this model in config.yaml.")
+            return Availability(False, "no `endpoint` set for this model in config.yaml.",
+                                code=MessageCode.NO_ENDPOINT)
         key_env = cls.options_for(entry).api_key_env
         if key_env and not os.environ.get(key_env):
             return Availability(False, f"the API key variable ${key_env} is not set.",
-                                f"Run: export {key_env}=… before starting the arena.")
+                                f"Run: export {key_env}=… before starting the arena.",
+                                code=MessageCode.API_KEY_MISSING)
         return reachability(entry.endpoint)
 
     def load(self) -> None:

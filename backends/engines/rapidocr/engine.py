@@ -9,7 +9,7 @@ from typing import Any, Iterator, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from backends.contracts.results import Availability
+from backends.contracts.results import Availability, MessageCode
 from backends.contracts.requests import Box, EngineOutput, PageRequest
 from backends.contracts.engine import Engine
 from backends.engines.images import flatten_image
@@ -49,6 +49,7 @@ class RapidOcrEngine(Engine):
                 False,
                 f"engine not installed: the rapidocr engine needs {', '.join(missing)}.",
                 "pip install rapidocr onnxruntime",
+                code=MessageCode.ENGINE_MISSING,
             )
         return Availability(True)
 

@@ -10,7 +10,7 @@ from typing import Any, Iterator
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
-from backends.contracts.results import Availability
+from backends.contracts.results import Availability, MessageCode
 from backends.engines.images import flatten_image
 from backends.contracts.requests import Box, EngineOutput, PageRequest
 from backends.contracts.engine import Engine
@@ -36,7 +36,8 @@ class TesseractEngine(Engine):
     @classmethod
     def availability(cls, entry: Any) -> Availability:
         if importlib.util.find_spec("tesserocr") is None:
-            return Availability(False, "engine not installed: the tesseract engine needs tesserocr.", INSTALL_HINT)
+            return Availability(False, "engine not installed: the tesseract engine needs tesserocr.", INSTALL_HINT,
+                                code=MessageCode.ENGINE_MISSING)
         options = cls.options_for(entry)
         tessdata = find_tessdata(options.tessdata)
         if tessdata is None:
@@ -45,6 +46,7 @@ class TesseractEngine(Engine):
                 "Tesseract language data (tessdata) not found.",
                 f"Install it with `sudo apt-get install {debian_packages(options.lang)}`, "
                 "or set options.tessdata or TESSDATA_PREFIX to the tessdata folder.",
+                code=MessageCode.LANGUAGE_DATA_MISSING,
             )
         missing = [lang for lang in languages(options.lang) if not (tessdata / f"{lang}.traineddata").is_file()]
         if missing:
@@ -52,6 +54,7 @@ class TesseractEngine(Engine):
                 False,
                 f"Tesseract language data missing in {tessdata}: {', '.join(f'{m}.traineddata' for m in missing)}.",
                 f"Install it with `sudo apt-get install {debian_packages('+'.join(missing))}`.",
+                code=MessageCode.LANGUAGE_DATA_MISSING,
             )
         return Availability(True)
 

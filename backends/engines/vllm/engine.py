@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from backends.contracts.results import Availability
+from backends.contracts.results import Availability, MessageCode
 from backends.contracts.engine import Engine
 from backends.contracts.requests import EngineOutput, PageRequest
 from backends.contracts.schema import ModelEntry
@@ -48,16 +48,19 @@ class VllmEngine(Engine):
             command = options.serve_command or default_serve_command()
             if command is None:
                 return Availability(False, "vLLM is not installed (its environment takes the CUDA build on a GPU "
-                                           "box, vLLM's CPU build elsewhere).", INSTALL_HINT)
+                                           "box, vLLM's CPU build elsewhere).", INSTALL_HINT,
+                                    code=MessageCode.ENGINE_MISSING)
             if shutil.which(command[0]) is None:
                 return Availability(False, f"the server command '{command[0]}' (serve_command in config.yaml) "
-                                           "was not found.")
+                                           "was not found.", code=MessageCode.SERVER_MISSING)
         elif worker_python(entry) is None:
-            return Availability(False, "vLLM is not installed for the in-process mode.", INSTALL_HINT)
+            return Availability(False, "vLLM is not installed for the in-process mode.", INSTALL_HINT,
+                                code=MessageCode.ENGINE_MISSING)
         uses_environment = options.mode == "in_process" or options.serve_command is None
         if uses_environment and environment_outdated():
             return Availability(False, f"the vLLM environment ({vllm_environment()}) is out of date with its "
-                                       "requirements file.", INSTALL_HINT)
+                                       "requirements file.", INSTALL_HINT,
+                                code=MessageCode.ENV_STALE)
         return weights_availability(entry.key, entry.weights, entry.revision)
 
     @classmethod

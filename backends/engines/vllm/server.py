@@ -26,6 +26,9 @@ from backends.runtime.process_guard import GRACE_S, group_members
 
 # What vLLM logs about memory, and the name each figure gets here.
 # On a CPU there is no weights line; the KV cache space is the one set by VLLM_CPU_KVCACHE_SPACE.
+# How long the server's process list is trusted for its memory figures: vLLM starts its processes at launch.
+PIDS_KEPT_S = 5.0
+
 LOG_FACTS = {
     "weights_gib": re.compile(r"Model loading took ([\d.]+) ?GiB"),
     "kv_cache_gib": re.compile(r"Available KV cache memory: ([\d.]+) ?GiB"),
@@ -92,6 +95,7 @@ class ManagedServer:
         self._tail: deque[str] = deque(maxlen=tail_lines)
         self._guard: subprocess.Popen | None = None
         self._reader: threading.Thread | None = None
+        self._members: tuple[float, list[int]] = (-PIDS_KEPT_S, [])  # (when found, pids)
 
     @property
     def base_url(self) -> str:
@@ -109,6 +113,15 @@ class ManagedServer:
         if not self.alive():
             return []
         return [p.pid for p in group_members(self._guard.pid)]
+
+    def recent_pids(self) -> list[int]:
+        """`pids()`, found again at most every PIDS_KEPT_S: every reply reports the server's memory, and finding
+        the group reads every process on the machine (a few ms of CPU, taken from the server under load)."""
+        found_at, pids = self._members
+        if time.monotonic() - found_at >= PIDS_KEPT_S or not self.alive():
+            pids = self.pids()
+            self._members = (time.monotonic(), pids)
+        return pids
 
     def log_tail(self) -> str:
         return "\n".join(self._tail)
@@ -219,10 +232,10 @@ class ManagedServer:
         card = memory.cuda_total_mb()
         if card:
             readings["vLLM reservation (gpu_memory_utilization × card)"] = round(share * card, 1)
-        pids = self.pids()
+        pids = self.recent_pids()
         nvml = memory.nvml_processes_mb(pids) if pids else None
         if nvml is not None:
-            readings["NVML used by server processes"] = round(nvml, 1)
+            readings[memory.NVML_SERVER] = round(nvml, 1)
         if pids:
-            readings["RSS (server processes)"] = round(memory.processes_rss_mb(pids), 1)
+            readings[memory.RSS_SERVER] = round(memory.processes_rss_mb(pids), 1)
         return readings

@@ -13,12 +13,11 @@ import psutil
 from backends.contracts.engine import Engine
 from backends.contracts.requests import Box, EngineOutput, PageRequest
 from backends.contracts.schema import ModelEntry
-from backends.runtime.memory import rss_mb
+from backends.runtime.memory import RSS_WORKER, rss_mb
 from backends.runtime.worker.process import ChildProcess, start_child
 from backends.runtime.worker.protocol import (WorkerCancelled, WorkerCrashed, WorkerError, decode, describe_exit,
                                               encode_image, remote_error, send)
 
-RSS_WORKER = "RSS (worker process)"
 EXIT_GRACE_S = 5.0  # how long unload() waits for the child to unload its engine and exit by itself
 POLL_S = 0.2  # how often a blocked receive checks that the child is still alive
 

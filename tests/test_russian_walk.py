@@ -1,0 +1,69 @@
+"""Every tab in Russian, walked in Chromium as a new user would (testkit/ui_walk.py): no English from the
+interface's own table anywhere on screen, no table header broken inside a word, and at 800 px no sideways
+scroll and the charts stacked."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from testkit.ui_walk import open_browser, walk
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, SAMPLES, SCREENSHOTS
+from ui.i18n import STRINGS
+
+pytestmark = pytest.mark.slow
+
+PLACEHOLDER = re.compile(r"\{[^}]*\}")
+MARKUP = re.compile(r"[*`#_|<>\n]+")
+
+
+def english_fragments() -> dict[str, str]:
+    """fragment -> its key: the English table's words a Russian page must never show. A string the two tables
+    share (CER, JSON, a unit both languages write alike) is not one, nor a fragment the Russian string also has."""
+    fragments = {}
+    for key, english in STRINGS["en"].items():
+        russian = STRINGS["ru"].get(key, "")
+        if english == russian:
+            continue
+        for piece in MARKUP.split(PLACEHOLDER.sub("\n", english)):
+            piece = piece.strip(" .,:;()—–-/«»\"'")
+            if len(re.findall(r"[A-Za-z]{3,}", piece)) and piece not in russian and len(piece) >= 4:
+                fragments[piece] = key
+    return fragments
+
+
+def english_on_screen(texts: list[str], fragments: dict[str, str]) -> list[str]:
+    found = []
+    for shown in texts:
+        for piece, key in fragments.items():
+            if re.search(rf"(?<![A-Za-z]){re.escape(piece)}(?![A-Za-z])", shown):
+                found.append(f"{piece!r} ({key}) in {shown[:80]!r}")
+    return found
+
+
+def test_the_fragment_check_catches_an_english_label():
+    fragments = english_fragments()
+    assert english_on_screen(["Запустить"], fragments) == []
+    assert english_on_screen([STRINGS["en"]["ar_tab_fields"]], fragments)  # the check can fail
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_every_tab_in_russian_shows_no_english_and_no_broken_header(playwright, served_app, tmp_path, width):
+    fragments = english_fragments()
+    context, page = open_browser(playwright, CHROMIUM, CHROMIUM_ARGS, tmp_path / "profile", "ru-RU", width)
+    try:
+        seen = walk(page, served_app, "ru", SAMPLES, shots=SCREENSHOTS / "walk", width=width)
+        if width == 800:
+            page.get_by_role("tab", name=STRINGS["ru"]["ar_tab_arena"], exact=True).click()
+            boxes = [page.locator(f"#arena-{chart}-chart").bounding_box() for chart in ("speed", "accuracy")]
+    finally:
+        context.close()
+    problems = []
+    for tab in seen:
+        problems += [f"{tab.tab}: English {found}" for found in english_on_screen(tab.texts, fragments)]
+        problems += [f"{tab.tab}: header word broken: {word!r}" for word in tab.broken_header_words]
+        if width == 800 and tab.sideways_scroll_px > 0:
+            problems.append(f"{tab.tab}: the page scrolls {tab.sideways_scroll_px} px sideways at 800 px")
+    assert not problems, "\n".join(problems)
+    if width == 800:  # stacked: one chart below the other, not beside it
+        assert boxes[0] and boxes[1] and boxes[1]["y"] >= boxes[0]["y"] + boxes[0]["height"] - 1, boxes
