@@ -8,13 +8,13 @@ The figures engines report about their own processes keep their labels in ui/str
 EN: dict[str, str] = {
     "mem_app_shared": "RSS (app process, shared)",
     "mem_load_delta": "RSS added by loading (this model)",
-    "mem_load_delta_overlapped": "RSS added by loading (this model; other models were busy, so approximate)",
+    "mem_load_delta_overlapped": "RSS added by loading (≈: other models were busy)",
     "mem_cuda_load_delta": "CUDA allocated by loading (this model)",
 }
 
 RU: dict[str, str] = {
     "mem_app_shared": "RSS (процесс приложения, общий)",
     "mem_load_delta": "RSS, добавленный загрузкой (эта модель)",
-    "mem_load_delta_overlapped": "RSS, добавленный загрузкой (эта модель; другие модели работали — приблизительно)",
+    "mem_load_delta_overlapped": "RSS от загрузки (≈: работали и другие модели)",
     "mem_cuda_load_delta": "CUDA, занятая загрузкой (эта модель)",
 }

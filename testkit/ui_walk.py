@@ -30,10 +30,12 @@ VISIBLE_TEXT_JS = """() => {
     if (box.width === 0 || box.height === 0 || style.visibility === 'hidden' || style.display === 'none') continue;
     out.push(node.textContent.trim());
   }
-  for (const el of document.querySelectorAll('[placeholder], [aria-label], [title]')) {
+  // Placeholders and tooltips are read too; aria-labels are not (Gradio's own, for screen readers), nor the
+  // code editor's gutter ("Fold line": CodeMirror's, in the JSON view).
+  for (const el of document.querySelectorAll('[placeholder], [title]')) {
     const box = el.getBoundingClientRect();
-    if (box.width === 0 || box.height === 0) continue;
-    for (const name of ['placeholder', 'aria-label', 'title']) {
+    if (box.width === 0 || box.height === 0 || el.closest('.cm-editor')) continue;
+    for (const name of ['placeholder', 'title']) {
       const value = el.getAttribute(name);
       if (value && value.trim()) out.push(value.trim());
     }

@@ -45,7 +45,7 @@ EN: dict[str, str] = {
     # Units (ui/numbers.py): the same words in the columns, the table headers and the chat's speed line
     "m_s": "s",
     "m_mib": "MiB",
-    "m_tokens_s": "tokens/s",
+    "m_tokens_s": "tokens/\u2060s",
     "m_first_token": "first token",
     # Counted words, one key per plural category of the language (English: one, other)
     "m_chars_one": "char",
@@ -61,7 +61,7 @@ EN: dict[str, str] = {
     "col_load_s": "load, s",
     "col_latency_s": "latency, s",
     "col_chars": "chars",
-    "col_tokens_s": "tokens/s",
+    "col_tokens_s": "tokens/\u2060s",
     "col_memory": "memory, MiB",
     "col_cer": "CER",
     "col_wer": "WER",
@@ -156,7 +156,7 @@ RU: dict[str, str] = {
     "m_latency": "время",
     "m_s": "с",
     "m_mib": "МиБ",
-    "m_tokens_s": "токенов/с",
+    "m_tokens_s": "токенов/\u2060с",
     "m_first_token": "первый токен",
     # Russian plural categories: one (1, 21), few (2–4, 22), many (5–20, 11, 25), other (fractions)
     "m_chars_one": "символ",
@@ -180,7 +180,7 @@ RU: dict[str, str] = {
     "col_load_s": "загрузка, с",
     "col_latency_s": "время, с",
     "col_chars": "символов",
-    "col_tokens_s": "токенов/с",
+    "col_tokens_s": "токенов/\u2060с",
     "col_memory": "память, МиБ",
     "col_cer": "CER",
     "col_wer": "WER",

@@ -112,7 +112,7 @@ RU: dict[str, str] = {
     "lb_rating_latency": "Рейтинг и медианная задержка",
     "lb_reviewers": "Голоса по рецензентам (вес каждого)",
     "lb_export": "Выгрузить голоса",
-    "lb_import": "Загрузить голоса другой арены (JSON lines)",
+    "lb_import": "Загрузить голоса другой арены (JSONL)",
     "lb_imported": "Загружено голосов: {added}; уже были: {skipped}.",
     "lb_empty": "Для этих фильтров голосов пока нет.",
     "lb_summary": "голосов: {votes}, моделей: {models}, рецензентов: {reviewers} · бутстреп {rounds} раундов за "
