@@ -65,6 +65,10 @@ BROKEN_HEADERS_JS = """() => {
   return broken;
 }"""
 
+# Gradio's "processing | 0.8s" and its progress bars, on any component still waiting for its value.
+IDLE_JS = """() => ![...document.querySelectorAll('.progress-text, .eta-bar, .progress-bar')]
+  .some(el => el.offsetParent !== null)"""
+
 SIDEWAYS_SCROLL_JS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
@@ -92,6 +96,7 @@ def walk(page, url: str, lang: str, samples: Path, shots: Path | None = None, wi
     for tab in TABS:
         page.get_by_role("tab", name=text(lang, TAB_LABEL_KEYS[tab]), exact=True).click()
         ACTIONS[tab](page, lang, samples)
+        page.wait_for_function(IDLE_JS, timeout=TIMEOUT_MS)  # no component still shows "processing"
         page.wait_for_timeout(500)  # the last redraw settles
         shot = None
         if shots is not None:
@@ -128,9 +133,11 @@ def _chat(page, lang: str, samples: Path) -> None:
 
 
 def _fields(page, lang: str, samples: Path) -> None:
-    page.locator("#fields-document input[type=file]").set_input_files(str(_licence(samples)))
+    """Pick a licence card among the samples (it brings its template and true values), then extract."""
+    page.locator("#fields-samples").get_by_text("licence_01.png").click()
     page.locator("#fields-preview img").first.wait_for(timeout=TIMEOUT_MS)
     page.locator("#fields-run").click()
+    page.locator("#fields-status").get_by_text("✓").wait_for(timeout=TIMEOUT_MS)
     page.locator("#fields-table table").first.wait_for(timeout=TIMEOUT_MS)
 
 

@@ -184,12 +184,18 @@ def test_on_a_cpu_there_is_no_card_to_share(config, no_vllm):
 def test_cpu_kv_cache_space_comes_from_the_entry_or_the_budget(config):
     opts = options(config, "qwen_vl_2b_vllm")
     assert engine_environment(opts, on_gpu=True, memory_budget_mb=20_000) == {}
-    assert engine_environment(opts, on_gpu=False, memory_budget_mb=30_000) == {"VLLM_CPU_KVCACHE_SPACE": "2"}
-    assert engine_environment(opts, on_gpu=False, memory_budget_mb=18_000) == {"VLLM_CPU_KVCACHE_SPACE": "1"}
-    assert engine_environment(opts, on_gpu=False, memory_budget_mb=4_000) == {"VLLM_CPU_KVCACHE_SPACE": "1"}
-    assert engine_environment(opts, on_gpu=False, memory_budget_mb=500_000) == {"VLLM_CPU_KVCACHE_SPACE": "8"}
-    own = opts.model_copy(update={"cpu_kv_cache_gb": 3})
-    assert engine_environment(own, on_gpu=False, memory_budget_mb=20_000) == {"VLLM_CPU_KVCACHE_SPACE": "3"}
+
+    def kv_space(options, budget):
+        return engine_environment(options, on_gpu=False, memory_budget_mb=budget)["VLLM_CPU_KVCACHE_SPACE"]
+
+    assert [kv_space(opts, budget) for budget in (30_000, 18_000, 4_000, 500_000)] == ["2", "1", "1", "8"]
+    assert kv_space(opts.model_copy(update={"cpu_kv_cache_gb": 3}), 20_000) == "3"
+
+
+def test_on_a_cpu_the_servers_threads_sleep_rather_than_spin_while_they_wait(config):
+    opts = options(config, "qwen_vl_2b_vllm")
+    assert engine_environment(opts, on_gpu=False, memory_budget_mb=20_000)["OMP_WAIT_POLICY"] == "PASSIVE"
+    assert "OMP_WAIT_POLICY" not in engine_environment(opts, on_gpu=True, memory_budget_mb=20_000)
 
 
 class RecordingVllm(types.ModuleType):

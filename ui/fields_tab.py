@@ -18,6 +18,7 @@ from ui.document_picker import DocumentPicker, read_pages
 from ui.fields_table import shown_fields, shown_scores
 from ui.i18n import language_from_header, text
 from ui.messages import failure_lines
+from ui.numbers import measure
 from ui.model_choices import default_models, labelled_choices
 from ui.tab import Tab
 
@@ -87,7 +88,7 @@ class FieldsTab(Tab):
                    lambda done, total, what: progress((done, total), desc=what))
         files = run.export(self.exports.folder_for(f"fields-{run.run_id}"))
         status = text(lang, "fields_done").format(models=len(selected), pages=len(pages),
-                                                  seconds=time.perf_counter() - started)
+                                                  seconds=measure(lang, time.perf_counter() - started, "s", 1))
         failed = failure_lines(lang, [(m["model"], m["status"], m["code"], m["message"])
                                       for record in run.page_records for m in record["models"] if m["status"] != "ok"])
         status += f"\n\n{failed}" if failed else ""

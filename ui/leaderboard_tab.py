@@ -11,6 +11,7 @@ from core.battles.vote_records import VotesFileError
 from core.battles.votes import VotesStore
 from core.arena_run import ARENA_TASKS
 from ui.i18n import text
+from ui.numbers import measure
 from ui.tab import Tab
 from ui.toasts import error
 
@@ -86,7 +87,7 @@ class LeaderboardTab(Tab):
             return board.to_json(), text(lang, "lb_empty"), None, None, None, None
         summary = text(lang, "lb_summary").format(votes=board.votes, models=len(board.models),
                                                   reviewers=len(board.reviewers), rounds=BOOTSTRAP_ROUNDS,
-                                                  seconds=board.seconds)
+                                                  seconds=measure(lang, board.seconds, "s", 2))
         return (board.to_json(), summary, _table(board, lang), _heatmap(board), _rating_latency(board, lang),
                 pd.DataFrame([{text(lang, "col_reviewer"): name, text(lang, "col_votes"): count}
                               for name, count in board.reviewers.items()]))

@@ -56,7 +56,7 @@ EN: dict[str, str] = {
     "lb_imported": "Imported {added} votes; {skipped} were here already.",
     "lb_empty": "No votes yet for these filters.",
     "lb_summary": "{votes} votes, {models} models, {reviewers} reviewers · bootstrap {rounds} rounds in "
-                  "{seconds:.2f} s",
+                  "{seconds}",
 }
 
 RU: dict[str, str] = {
@@ -115,6 +115,6 @@ RU: dict[str, str] = {
     "lb_import": "Загрузить голоса другой арены (JSONL)",
     "lb_imported": "Загружено голосов: {added}; уже были: {skipped}.",
     "lb_empty": "Для этих фильтров голосов пока нет.",
-    "lb_summary": "голосов: {votes}, моделей: {models}, рецензентов: {reviewers} · бутстреп {rounds} раундов за "
-                  "{seconds:.2f} с",
+    "lb_summary": "голосов: {votes}, моделей: {models}, рецензентов: {reviewers} · бутстреп: {rounds} раундов за "
+                  "{seconds}",
 }

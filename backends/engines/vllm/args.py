@@ -115,10 +115,13 @@ def cpu_kv_cache_gib(options: VllmOptions, memory_budget_mb: float) -> int:
 
 def engine_environment(options: VllmOptions, on_gpu: bool, memory_budget_mb: float) -> dict[str, str]:
     """Variables for vLLM's process: on a CPU, the KV cache space it reserves (unset, vLLM's CPU build takes
-    several GB even for a tiny model)."""
+    several GB even for a tiny model), and OpenMP threads that sleep when they wait rather than spin: the server's
+    threads are pinned to the cores the app's own threads also run on, and a spinning thread burns the core its
+    partner needs (benchmarks/scripts/bench_concurrency_vllm.py: at 16 in flight the server's CPU seconds for the
+    same requests went from 7.5 to 16 in some rounds; with passive waits they stayed at 8)."""
     if on_gpu:
         return {}
-    return {"VLLM_CPU_KVCACHE_SPACE": str(cpu_kv_cache_gib(options, memory_budget_mb))}
+    return {"VLLM_CPU_KVCACHE_SPACE": str(cpu_kv_cache_gib(options, memory_budget_mb)), "OMP_WAIT_POLICY": "PASSIVE"}
 
 
 def engine_args(entry: ModelEntry, options: VllmOptions, on_cpu: bool = False) -> dict[str, Any]:
