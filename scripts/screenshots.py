@@ -30,10 +30,11 @@ LOCALES = {"en": "en-US", "ru": "ru-RU"}
 
 
 def scratch_config(folder: Path) -> Path:
-    """The shipped config, with its benchmark history and votes kept in `folder`: the walk's benchmark run and
-    battle do not land in the user's own records."""
+    """The shipped config, with its benchmark history and votes kept in `folder` (the walk's benchmark run and
+    battle do not land in the user's own records) and battles between the two CPU engines."""
     raw = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-    raw["app"].update(votes_db=str(folder / "votes.sqlite"), benchmark_history=str(folder / "history.sqlite"))
+    raw["app"].update(votes_db=str(folder / "votes.sqlite"), benchmark_history=str(folder / "history.sqlite"),
+                      battle_models=["tesseract", "rapidocr"])  # the engines every machine can run
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     return path

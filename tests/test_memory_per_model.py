@@ -189,9 +189,11 @@ def test_the_panel_redraws_itself_after_a_run_and_an_unload(playwright, config, 
                                        arg=key, timeout=TIMEOUT_MS)
             held = re.search(r"hold ([\d,.]+)\s*MiB by themselves", summary.inner_text())
             assert held and float(held.group(1).replace(",", "")) > 0, summary.inner_text()
-            # The column shows the model's own figure, and the app's RSS labelled as shared.
+            # The column shows the model's own figure (its load beside Tesseract's: marked approximate, or not when
+            # the two loads did not overlap), and the app's RSS labelled as shared.
             metrics = page.locator("#col-rapidocr-metrics").inner_text()
-            assert "RSS added by loading (this model)" in metrics and "RSS (app process, shared)" in metrics
+            assert re.search(r"RSS added by loading \((this model|≈: other models were busy)\)", metrics), metrics
+            assert "RSS (app process, shared)" in metrics
 
             page.locator("#models-unload-pick input").click()
             page.get_by_role("option", name="rapidocr").click()

@@ -8,13 +8,28 @@ import re
 import pytest
 
 from testkit.ui_walk import open_browser, walk
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, SAMPLES, SCREENSHOTS
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, SAMPLES, SCREENSHOTS, serving
 from ui.i18n import STRINGS
 
 pytestmark = pytest.mark.slow
 
 PLACEHOLDER = re.compile(r"\{[^}]*\}")
 MARKUP = re.compile(r"[*`#_|<>\n]+")
+
+
+# Battles drawn between the two CPU engines: with the tests' tiny random models installed, a battle could draw one,
+# whose reply of random tokens takes minutes on two cores.
+BATTLE_MODELS = ["tesseract", "rapidocr"]
+
+
+@pytest.fixture(scope="module")
+def walk_app(config, tmp_path_factory):
+    """The shipped config, its battles between the CPU engines, its records in a temp folder."""
+    folder = tmp_path_factory.mktemp("walk")
+    app = config.app.model_copy(update={"battle_models": BATTLE_MODELS, "votes_db": str(folder / "votes.sqlite"),
+                                        "benchmark_history": str(folder / "history.sqlite")})
+    with serving(config.model_copy(update={"app": app})) as url:
+        yield url
 
 
 def english_fragments() -> dict[str, str]:
@@ -53,13 +68,12 @@ def test_the_fragment_check_catches_an_english_label():
 
 
 @pytest.mark.parametrize("width", [1400, 800])
-def test_every_tab_in_russian_shows_no_english_and_no_broken_header(playwright, config, served_app, tmp_path,
-                                                                    width):
+def test_every_tab_in_russian_shows_no_english_and_no_broken_header(playwright, config, walk_app, tmp_path, width):
     fragments = english_fragments()
     names = tuple(sorted((entry.name for entry in config.models), key=len, reverse=True))
     context, page = open_browser(playwright, CHROMIUM, CHROMIUM_ARGS, tmp_path / "profile", "ru-RU", width)
     try:
-        seen = walk(page, served_app, "ru", SAMPLES, shots=SCREENSHOTS / "walk", width=width)
+        seen = walk(page, walk_app, "ru", SAMPLES, shots=SCREENSHOTS / "walk", width=width)
         if width == 800:
             page.get_by_role("tab", name=STRINGS["ru"]["ar_tab_arena"], exact=True).click()
             boxes = [page.locator(f"#arena-{chart}-chart").bounding_box() for chart in ("speed", "accuracy")]
