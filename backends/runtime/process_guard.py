@@ -1,6 +1,6 @@
 """Run a server so that it can never outlive the app: `python -m backends.runtime.process_guard -- COMMAND...`
 
-The app starts the guard in a new session (its own process group) and keeps the guard's stdin open. The guard
+The app starts the guard in its own process group (in the app's session) and keeps the guard's stdin open. The guard
 starts COMMAND in that group and waits. When the app closes the pipe (an unload), or dies in any way, SIGKILL
 included (the kernel closes the pipe), or the command exits on its own, the guard ends the whole group: the
 server and every process it started (vLLM's engine-core children). SIGTERM first, SIGKILL after a grace period.

@@ -19,6 +19,12 @@ times per level.
    of requests (at least four waves per level) and --max-concurrency; one untimed run each way first. Printed:
    the median pages/s of each, and the median of each round's ours / theirs (goal: at least 0.9). A round's two
    runs are seconds apart, so a shared machine's load drifts less between them than between rounds.
+3. Machine pauses. A separate process sleeps 10 ms at a time during every run and adds up how late it wakes.
+   On a small virtual machine the whole machine sometimes stops for 0.3-1 s while the server is busy (the
+   waker, the server and both clients alike; the same server then takes 2-3 times more engine steps for the
+   same tokens, as the batch empties while no client can send). Such a run says nothing about the client, so
+   each run's pause is printed, and the ratio is also given over the clean rounds: those in which neither run
+   lost more than PAUSE_LIMIT of its wall time. The same rule applies to both clients.
 
 A measurement script, not a test: it prints the numbers and exits 0 once it has them.
 """
@@ -31,11 +37,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from backends.contracts.schema import PROJECT_ROOT
 
 KEY = "qwen_vl_2b_vllm"
+PAUSE_LIMIT = 0.05  # a run that lost more of its wall time to machine pauses does not count as clean
 PAGE = PROJECT_ROOT / "samples/en_printed_pages/images/tesseract_phototest.tif"
 
 
@@ -141,6 +149,40 @@ def write_requests(pool, jobs, jsonl: Path) -> Path:
     return jsonl
 
 
+# Run apart from both clients, so that neither's threads delay it: it wakes every 10 ms until its stdin closes, then
+# prints the seconds it woke late by, counting only wakes over 50 ms late (ordinary scheduling is well under that).
+PAUSE_WATCH = """
+import select, sys, time
+late, last = 0.0, time.perf_counter()
+while not select.select([sys.stdin], [], [], 0.01)[0]:
+    now = time.perf_counter()
+    if now - last > 0.06:
+        late += now - last - 0.01
+    last = now
+print(late, flush=True)
+"""
+
+
+class PauseWatch:
+    """Seconds the machine stood still while the block ran, and the block's wall time."""
+
+    def __enter__(self) -> "PauseWatch":
+        self._process = subprocess.Popen([sys.executable, "-c", PAUSE_WATCH], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, text=True)
+        self._started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.wall_s = time.perf_counter() - self._started
+        self._process.stdin.close()
+        self.paused_s = float(self._process.stdout.read() or 0.0)
+        self._process.wait()
+
+    @property
+    def share(self) -> float:
+        return self.paused_s / self.wall_s if self.wall_s else 0.0
+
+
 def ours(pool, jobs, level: int) -> float:
     from benchmarks.load import run_level
     from benchmarks.load_summary import level_row
@@ -197,8 +239,9 @@ class VllmBench:
 
 
 def side_by_side(pool, bench: VllmBench, jobs, folder: Path, args, levels) -> None:
-    print(f"\n2. Side by side, {args.rounds} round(s) per level in alternating order; pages/s:")
-    print(f"{'in flight':>9} {'requests':>8} {'ours':>6} {'theirs':>7} {'ours / theirs':>14}"
+    print(f"\n2. Side by side, {args.rounds} round(s) per level in alternating order; pages/s (machine pause, "
+          f"% of the run); clean rounds: neither run paused over {PAUSE_LIMIT:.0%}:")
+    print(f"{'in flight':>9} {'requests':>8} {'ours':>6} {'theirs':>7} {'ours / theirs':>14} {'clean rounds':>13}"
           "  (each round: ours/theirs)")
     for level in levels:
         # At least four waves of requests, so that the last, partial wave weighs little.
@@ -209,14 +252,19 @@ def side_by_side(pool, bench: VllmBench, jobs, folder: Path, args, levels) -> No
         bench.run(jsonl, len(level_jobs), level, args.tokens)
         for round_ in range(args.rounds):
             for way in ("ours", "theirs") if round_ % 2 == 0 else ("theirs", "ours"):
-                if way == "ours":
-                    mine.append(ours(pool, level_jobs, level))
-                else:
-                    their.append(bench.run(jsonl, len(level_jobs), level, args.tokens)["request_throughput"])
-        ratios = [a / b for a, b in zip(mine, their)]
-        pairs = "; ".join(f"{a:.2f}/{b:.2f}" for a, b in zip(mine, their))
-        print(f"{level:>9} {len(level_jobs):>8} {statistics.median(mine):>6.2f} {statistics.median(their):>7.2f} "
-              f"{statistics.median(ratios):>14.3f}  ({pairs})", flush=True)
+                with PauseWatch() as watch:
+                    if way == "ours":
+                        pages_per_s = ours(pool, level_jobs, level)
+                    else:
+                        pages_per_s = bench.run(jsonl, len(level_jobs), level, args.tokens)["request_throughput"]
+                (mine if way == "ours" else their).append((pages_per_s, watch.share))
+        ratios = [a / b for (a, _), (b, _) in zip(mine, their)]
+        clean = [a / b for (a, pa), (b, pb) in zip(mine, their) if max(pa, pb) <= PAUSE_LIMIT]
+        pairs = "; ".join(f"{a:.2f} ({pa:.0%})/{b:.2f} ({pb:.0%})" for (a, pa), (b, pb) in zip(mine, their))
+        clean_text = f"{statistics.median(clean):.3f} of {len(clean)}" if clean else "none"
+        print(f"{level:>9} {len(level_jobs):>8} {statistics.median(a for a, _ in mine):>6.2f} "
+              f"{statistics.median(b for b, _ in their):>7.2f} {statistics.median(ratios):>14.3f} {clean_text:>13}"
+              f"  ({pairs})", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

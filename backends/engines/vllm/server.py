@@ -149,7 +149,11 @@ class ManagedServer:
         self._guard = subprocess.Popen(
             [sys.executable, "-m", "backends.runtime.process_guard", "--", *self.command],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, ended as a whole
+            # Its own process group, ended as a whole, but the app's session: Linux shares the CPU between
+            # sessions first (autogroups), and in a session of its own a busy CPU server kept the app's threads
+            # that feed it waiting on the run queue for over a second at a time
+            # (benchmarks/scripts/bench_concurrency_vllm.py measures it).
+            preexec_fn=os.setpgrp,
             cwd=PROJECT_ROOT, env={**os.environ, **self.env},
         )
         self._reader = threading.Thread(target=self._read_output, name=f"server-log-{self.name}", daemon=True)
