@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from backends.contracts.results import Availability, MessageCode
 from backends.contracts.engine import Engine
 from backends.contracts.requests import EngineOutput, PageRequest, conversation
+from backends.engines.openai.connection import ConnectFailed, EndpointConnections, ReadTimedOut, StreamBroken
 from backends.engines.openai.streaming import EndpointError, Reply, repeating_tail, sse_chunks
 
 
@@ -129,7 +130,7 @@ def describe_http_error(status: int, body: str, model: str, key_env: str | None,
 
 class OpenAIEngine(Engine):
     Options = OpenAIOptions
-    requires = ("httpx",)
+    requires = ("urllib3",)
     parallel_requests = True  # the server batches concurrent requests
 
     def __init__(self, key: str, options: OpenAIOptions, *, endpoint: str, model: str,
@@ -138,7 +139,7 @@ class OpenAIEngine(Engine):
         self.endpoint = endpoint.rstrip("/")
         self.model = model
         self.prompts = prompts or {}
-        self._client = None
+        self._connections: EndpointConnections | None = None
 
     @classmethod
     def from_entry(cls, entry, options: OpenAIOptions, *, memory_budget_mb: float | None = None) -> "OpenAIEngine":
@@ -158,23 +159,19 @@ class OpenAIEngine(Engine):
         return reachability(entry.endpoint)
 
     def load(self) -> None:
-        import httpx
-
         headers = {}
         if self.options.api_key_env and os.environ.get(self.options.api_key_env):
             headers["Authorization"] = f"Bearer {os.environ[self.options.api_key_env]}"
-        timeout = httpx.Timeout(self.options.read_timeout_s, connect=self.options.connect_timeout_s)
-        # Retries apply to connecting only: a request that reached the server is never sent twice.
-        transport = httpx.HTTPTransport(retries=self.options.connect_retries)
-        self._client = httpx.Client(base_url=self.endpoint, headers=headers, timeout=timeout, transport=transport)
+        self._connections = EndpointConnections(self.endpoint, headers, self.options.connect_timeout_s,
+                                                self.options.read_timeout_s, self.options.connect_retries)
 
     def _loop_in(self, text: str) -> tuple[int, int] | None:
         return repeating_tail(text, self.options.repetition_guard_chars)
 
     def unload(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        if self._connections is not None:
+            self._connections.close()
+            self._connections = None
 
     def stream(self, request: PageRequest) -> Iterator[str | EngineOutput]:
         prompt = request.prompt or self.prompts.get(request.task) or "Read all the text in this image."
@@ -187,35 +184,32 @@ class OpenAIEngine(Engine):
     def _read(self, payload: dict[str, Any], image_size: tuple[int, int], reply: Reply) -> Iterator[str]:
         """Send the request and yield the reply's text as it comes. A stream cut after some text ends with
         `reply.cut_reason` set; any other failure raises EndpointError."""
-        import httpx
-
         try:
-            with self._client.stream("POST", "/chat/completions", json=payload) as response:
-                if response.status_code >= 400:
-                    body = response.read().decode("utf-8", "replace")
-                    raise EndpointError(describe_http_error(response.status_code, body, self.model,
+            with self._connections.post("/chat/completions", payload) as response:
+                if response.status >= 400:
+                    raise EndpointError(describe_http_error(response.status, response.text(), self.model,
                                                             self.options.api_key_env, image_size))
                 yield from self._receive(response, reply)
-        except httpx.ConnectError as exc:
+        except ConnectFailed as exc:
             raise EndpointError(f"cannot connect to {self.endpoint}: the server is down or unreachable ({exc})") from None
-        except httpx.TimeoutException as exc:
+        except ReadTimedOut:
             if not reply.text:
-                raise EndpointError(f"{self.endpoint} did not answer within {self.options.read_timeout_s:g} s "
-                                    f"({type(exc).__name__})") from None
+                raise EndpointError(f"{self.endpoint} did not answer within {self.options.read_timeout_s:g} s") from None
             reply.cut_reason = f"the server went silent for {self.options.read_timeout_s:g} s mid-stream"
-        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+        except StreamBroken as exc:
             if not reply.text:
                 raise EndpointError(f"the connection to {self.endpoint} broke before any text ({exc})") from None
-            reply.cut_reason = f"the stream was cut mid-way ({type(exc).__name__})"
+            reply.cut_reason = f"the stream was cut mid-way ({exc})"
 
     def _receive(self, response, reply: Reply) -> Iterator[str]:
-        for chunk in sse_chunks(response.iter_lines()):
+        for chunk in sse_chunks(response.lines()):
             yield from reply.add(chunk)
             loop = self._loop_in(reply.text)
             if loop is not None:
-                # Leaving the stream closes the connection: vLLM aborts a request whose client left.
+                # Leaving the stream drops the connection: vLLM aborts a request whose client left.
                 reply.trim_loop(*loop)
-                break
+                return
+        response.finished = True  # read to its last event: the connection can serve the next request
 
     def _final_output(self, reply: Reply) -> EngineOutput:
         """The closing EngineOutput: the whole text, its token count, and why it was cut, if it was."""

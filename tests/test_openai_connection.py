@@ -1,0 +1,165 @@
+"""The OpenAI-compatible engine's connections, against a real HTTP/1.1 server that streams chunked replies the way
+vLLM does: kept alive between requests, dropped when a server holds a stream open, cut streams worded plainly,
+and proxies taken from the environment."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from PIL import Image
+
+from backends.contracts.requests import PageRequest
+from backends.contracts.results import ModelResult, Status
+from backends.engines.openai.connection import DRAIN_S
+from backends.engines.openai.engine import OpenAIEngine, OpenAIOptions
+from backends.engines.openai.streaming import EndpointError
+from backends.pool import ModelPool
+from backends.config import parse_config
+
+WORDS = ("Kept", " alive", " reply")
+
+
+def event(body: dict) -> bytes:
+    return f"data: {json.dumps(body)}\n\n".encode()
+
+
+class ChunkedSse(BaseHTTPRequestHandler):
+    """HTTP/1.1 with keep-alive; each event is one chunk, as uvicorn sends vLLM's. `server.mode` picks how a
+    reply ends: "done" (the last chunk right after [DONE]), "open" ([DONE], then the body never ends), or "cut"
+    (the connection closes mid-body)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def setup(self):
+        super().setup()
+        with self.server.lock:
+            self.server.accepted += 1
+            self.number = self.server.accepted
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.requests.append((self.path, json.loads(body)))
+        self.server.connections.add(self.number)  # only those that carried a request: not the reachability probe
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for word in WORDS:
+            self._chunk(event({"choices": [{"index": 0, "delta": {"content": word}, "finish_reason": None}]}))
+        if self.server.mode == "cut":
+            self.close_connection = True
+            return
+        self._chunk(event({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}))
+        self._chunk(event({"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 3}}))
+        self._chunk(b"data: [DONE]\n\n")
+        if self.server.mode == "open":
+            time.sleep(4)  # a server that keeps the body open long after its last event
+            self.close_connection = True
+            return
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+
+@pytest.fixture
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), ChunkedSse)
+    httpd.mode, httpd.requests, httpd.lock = "done", [], threading.Lock()
+    httpd.accepted, httpd.connections = 0, set()
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def engine_for(url: str, read_timeout_s: float = 30) -> OpenAIEngine:
+    engine = OpenAIEngine("remote", OpenAIOptions(read_timeout_s=read_timeout_s, connect_retries=0), endpoint=url,
+                          model="tiny-vlm")
+    engine.load()
+    return engine
+
+
+def read(engine: OpenAIEngine) -> str:
+    *pieces, output = list(engine.stream(PageRequest(Image.new("RGB", (16, 16), "white"))))
+    assert "".join(pieces) == output.text
+    return output.text
+
+
+def url_of(server) -> str:
+    return f"http://127.0.0.1:{server.server_address[1]}/v1"
+
+
+def test_replies_read_to_their_end_keep_one_connection(server):
+    engine = engine_for(url_of(server))
+    assert [read(engine) for _ in range(3)] == ["Kept alive reply"] * 3
+    assert len(server.connections) == 1
+    engine.unload()
+
+
+def test_concurrent_requests_reuse_their_connections_round_after_round(server):
+    config = parse_config({"models": [{"key": "remote", "name": "Remote", "engine": "openai", "weights": "tiny-vlm",
+                                       "endpoint": url_of(server), "options": {"connect_retries": 0}}]})
+    pool = ModelPool(config, on_gpu=False)
+    request = PageRequest(Image.new("RGB", (16, 16), "white"))
+
+    def one(_):
+        return [e for e in pool.run("remote", request) if isinstance(e, ModelResult)][-1]
+
+    with ThreadPoolExecutor(8) as senders:
+        for _ in range(3):
+            results = list(senders.map(one, range(8)))
+            assert [(r.status, r.text) for r in results] == [(Status.OK, "Kept alive reply")] * 8
+    assert len(server.requests) == 24
+    assert len(server.connections) <= 8  # rounds two and three went over the first round's connections
+    pool.close()
+
+
+def test_a_stream_held_open_after_its_last_event_ends_the_reply_and_drops_the_connection(server):
+    server.mode = "open"
+    engine = engine_for(url_of(server))
+    started = time.monotonic()
+    assert read(engine) == "Kept alive reply"
+    assert time.monotonic() - started < DRAIN_S + 2.5  # not the 30 s read timeout, nor the server's 4 s
+    server.mode = "done"
+    assert read(engine) == "Kept alive reply"
+    assert len(server.connections) == 2  # the held connection was not reused
+    engine.unload()
+
+
+def test_a_chunked_stream_cut_mid_way_keeps_its_text_and_says_so_plainly(server):
+    server.mode = "cut"
+    engine = engine_for(url_of(server))
+    *_, output = list(engine.stream(PageRequest(Image.new("RGB", (16, 16), "white"))))
+    assert output.text == "Kept alive reply" and output.cut
+    reason = output.extra["details"]["cut"]
+    assert reason.startswith("the stream was cut mid-way")
+    assert "object at 0x" not in reason and "Error(" not in reason and "IncompleteRead(" not in reason
+    engine.unload()
+
+
+def test_a_proxy_named_in_the_environment_carries_the_request(server, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{server.server_address[1]}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    engine = engine_for("http://model-host.invalid:8000/v1")
+    assert read(engine) == "Kept alive reply"
+    assert server.requests[-1][0] == "http://model-host.invalid:8000/v1/chat/completions"  # a proxy's request line
+    engine.unload()
+
+    monkeypatch.setenv("NO_PROXY", "model-host.invalid")
+    engine = engine_for("http://model-host.invalid:8000/v1")
+    with pytest.raises(EndpointError, match=r"cannot connect to http://model-host.invalid:8000/v1: .*\(\w"):
+        read(engine)
+    assert len(server.requests) == 1
+    engine.unload()
