@@ -3,11 +3,8 @@ vLLM does: kept alive between requests, dropped when a server holds a stream ope
 and proxies taken from the environment."""
 from __future__ import annotations
 
-import json
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from PIL import Image
@@ -19,68 +16,13 @@ from backends.engines.openai.engine import OpenAIEngine, OpenAIOptions
 from backends.engines.openai.streaming import EndpointError
 from backends.pool import ModelPool
 from backends.config import parse_config
-
-WORDS = ("Kept", " alive", " reply")
-
-
-def event(body: dict) -> bytes:
-    return f"data: {json.dumps(body)}\n\n".encode()
-
-
-class ChunkedSse(BaseHTTPRequestHandler):
-    """HTTP/1.1 with keep-alive; each event is one chunk, as uvicorn sends vLLM's. `server.mode` picks how a
-    reply ends: "done" (the last chunk right after [DONE]), "open" ([DONE], then the body never ends), or "cut"
-    (the connection closes mid-body)."""
-
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def setup(self):
-        super().setup()
-        with self.server.lock:
-            self.server.accepted += 1
-            self.number = self.server.accepted
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.requests.append((self.path, json.loads(body)))
-        self.server.connections.add(self.number)  # only those that carried a request: not the reachability probe
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        for word in WORDS:
-            self._chunk(event({"choices": [{"index": 0, "delta": {"content": word}, "finish_reason": None}]}))
-        if self.server.mode == "cut":
-            self.close_connection = True
-            return
-        self._chunk(event({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}))
-        self._chunk(event({"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 3}}))
-        self._chunk(b"data: [DONE]\n\n")
-        if self.server.mode == "open":
-            time.sleep(4)  # a server that keeps the body open long after its last event
-            self.close_connection = True
-            return
-        self.wfile.write(b"0\r\n\r\n")
-        self.wfile.flush()
-
-    def _chunk(self, data: bytes) -> None:
-        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-        self.wfile.flush()
+from testkit.sse_server import sse_server
 
 
 @pytest.fixture
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), ChunkedSse)
-    httpd.mode, httpd.requests, httpd.lock = "done", [], threading.Lock()
-    httpd.accepted, httpd.connections = 0, set()
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with sse_server() as httpd:
+        yield httpd
 
 
 def engine_for(url: str, read_timeout_s: float = 30) -> OpenAIEngine:

@@ -27,6 +27,7 @@ from backends.runtime.memory import cuda_total_mb
 from backends.pool import ModelPool
 from backends.contracts.results import Progress, ModelResult
 from backends.engines.vllm.args import VllmOptions, serve_command
+from backends.engines.vllm.server import READINGS_KEPT_S
 from tests.conftest import PHOTOTEST, ROOT, free_port
 
 pytestmark = pytest.mark.slow
@@ -110,6 +111,14 @@ def test_start_wait_stream_and_stop_leave_no_process(tiny_hf_cache, record):
     assert all(os.getsid(pid) == os.getsid(0) and os.getpgid(pid) != os.getpgid(0) for pid in pids)
     again, _ = run(pool, ["served"])
     assert again["served"].metrics.warm and again["served"].status == Status.OK
+    # Replies that end within READINGS_KEPT_S of a reading share it: under load many end each second.
+    readings = []
+    engine.server.memory_readings = lambda share, read=engine.server.memory_readings: readings.append(1) or read(share)
+    shown = [engine.server.recent_memory_readings(0.5) for _ in range(3)]  # another share: read anew
+    time.sleep(READINGS_KEPT_S)
+    later = engine.server.recent_memory_readings(0.5)
+    assert len(readings) == 2 and shown[0] == shown[2] and later["RSS (server processes)"] > 50
+    del engine.server.memory_readings
 
     report = pool.unload("served")
     assert report.unloaded and report.before_mb["RSS (server processes)"] > 50

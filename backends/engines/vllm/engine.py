@@ -185,7 +185,7 @@ class VllmServerEngine(Engine):
                     details["server start"] = f"{self._startup_s:.1f} s to healthy"
                 if "kv_cache_tokens" in self.server.facts:
                     details["KV cache"] = f"{self.server.facts['kv_cache_tokens']:,.0f} tokens"
-                item.extra["memory_mb"] = self.server.memory_readings(self.options.gpu_memory_utilization)
+                item.extra["memory_mb"] = self.server.recent_memory_readings(self.options.gpu_memory_utilization)
             yield item
 
     def healthy(self) -> bool:

@@ -28,6 +28,9 @@ from backends.runtime.process_guard import GRACE_S, group_members
 # On a CPU there is no weights line; the KV cache space is the one set by VLLM_CPU_KVCACHE_SPACE.
 # How long the server's process list is trusted for its memory figures: vLLM starts its processes at launch.
 PIDS_KEPT_S = 5.0
+# How long one memory reading serves the replies that end after it: many end each second under load, and each reading
+# asks every server process (and NVML) again.
+READINGS_KEPT_S = 1.0
 
 LOG_FACTS = {
     "weights_gib": re.compile(r"Model loading took ([\d.]+) ?GiB"),
@@ -96,6 +99,7 @@ class ManagedServer:
         self._guard: subprocess.Popen | None = None
         self._reader: threading.Thread | None = None
         self._members: tuple[float, list[int]] = (-PIDS_KEPT_S, [])  # (when found, pids)
+        self._readings: tuple[float, float, dict[str, float]] = (-READINGS_KEPT_S, 0.0, {})  # (when, share, figures)
 
     @property
     def base_url(self) -> str:
@@ -224,6 +228,14 @@ class ManagedServer:
             self._reader.join(timeout=5)
 
     # ----- memory -----
+    def recent_memory_readings(self, share: float) -> dict[str, float]:
+        """`memory_readings()`, read again at most every READINGS_KEPT_S: for the figures each reply carries."""
+        read_at, read_share, readings = self._readings
+        if time.monotonic() - read_at >= READINGS_KEPT_S or read_share != share:
+            readings = self.memory_readings(share)
+            self._readings = (time.monotonic(), share, readings)
+        return dict(readings)
+
     def memory_readings(self, share: float) -> dict[str, float]:
         """What the server holds, each figure labelled with where it comes from."""
         readings: dict[str, float] = {}
