@@ -2,9 +2,12 @@
 
 `run_level(pool, key, jobs, concurrency)` gives `concurrency` sender threads one shared list of jobs; each takes
 the next job as soon as its previous request ends (a closed loop, like `vllm bench serve --max-concurrency N`).
-Every request goes through `ModelPool.run_many`, so timeouts and errors behave as in the arena. What the pool
+Every request goes through the pool, under the model's timeout, so errors behave as in the arena. What the pool
 does with concurrent requests is the engine's own: a server that batches (vLLM, an OpenAI endpoint) runs them
-at once; any other engine takes them one at a time under its slot lock, and the waiting shows as queue time.
+at once, and once it is loaded each request runs in its sender's thread (`ModelPool.run_timed`: no thread
+switch per stream chunk, CPU the server beside it would use); a load, and any other engine, go through
+`run_many`, whose timeout frees the sender even from an engine that hangs. Such an engine takes the requests
+one at a time under its slot lock, and the waiting shows as queue time.
 
 Timings come from the pool's events as they reach this thread. A `Progress` whose text grew is one stream chunk.
 A chunk may carry several tokens (vLLM can merge tokens into one chunk; a detokenizer can hold a partial
@@ -152,7 +155,9 @@ def run_level(pool, key: str, name: str, jobs: list[Job], concurrency: int,
                 return
             clock = RequestClock()
             with turn:
-                for _, event in pool.run_many([key], job.request):
+                events = (pool.run_timed(key, job.request) if pool.batches(key)
+                          else (event for _, event in pool.run_many([key], job.request)))
+                for event in events:
                     clock.observe(event)
             record = clock.record(job, origin)
             with lock:  # also keeps the progress callback to one thread at a time

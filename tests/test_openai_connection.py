@@ -105,3 +105,17 @@ def test_a_proxy_named_in_the_environment_carries_the_request(server, monkeypatc
         read(engine)
     assert len(server.requests) == 1
     engine.unload()
+
+
+def test_the_load_benchmark_streams_a_server_from_its_senders_over_kept_connections(server):
+    from benchmarks.load import Job, run_level
+
+    config = parse_config({"models": [{"key": "remote", "name": "Remote", "engine": "openai", "weights": "tiny-vlm",
+                                       "endpoint": url_of(server), "options": {"connect_retries": 0}}]})
+    pool = ModelPool(config, on_gpu=False)
+    request = PageRequest(Image.new("RGB", (16, 16), "white"))
+    level = run_level(pool, "remote", "Remote", [Job(f"page{n}", 1, request) for n in range(12)], concurrency=4)
+    assert [(r["status"], r["chunks"], r["output_tokens"]) for r in level.records] == [("ok", 3, 3)] * 12
+    assert all(0 < r["ttft_s"] <= r["latency_s"] and r["tpot_s"] is not None for r in level.records)
+    assert len(server.connections) <= 4  # one per sender, kept from request to request
+    pool.close()

@@ -108,11 +108,11 @@ def server():
     httpd.server_close()
 
 
-def config_for(url: str, **options):
+def config_for(url: str, timeout_s: float | None = None, **options):
     return parse_config({"models": [
         {"key": "tesseract_eng", "name": "Tesseract", "engine": "tesseract", "options": {"lang": "eng"}},
         {"key": "remote", "name": "Remote VLM", "engine": "openai", "endpoint": url, "weights": "tiny-vlm",
-         "prompts": {"ocr": "Read it."},
+         "prompts": {"ocr": "Read it."}, "timeout_s": timeout_s,
          "options": {"connect_timeout_s": 1, "read_timeout_s": 2, "connect_retries": 1, **options}},
     ]})
 
@@ -230,3 +230,25 @@ def test_without_the_guard_a_loop_runs_to_the_token_limit(server):
     result = run_side_by_side(url_of(server))["remote"]
     assert result.cut and result.text.endswith("." * 1000)
     assert result.details["cut"].startswith("reached max_tokens")
+
+
+def test_a_request_timed_in_its_callers_thread_ends_at_its_timeout_and_leaves_the_server(server):
+    """`ModelPool.run_timed` (the load benchmark's way for servers): a reply still streaming at the model's
+    timeout ends as a timeout with the text so far, its connection is dropped (the server stops sending), and
+    the model's next request starts clean."""
+    server.mode = "loop"  # 2,000 chunks, 2 ms apart: longer than the timeout
+    pool = ModelPool(config_for(url_of(server), timeout_s=1.0))
+    events = list(pool.run_timed("remote", PageRequest(Image.new("RGB", (16, 16), "white"))))
+    result = events[-1]
+    assert isinstance(result, ModelResult) and sum(isinstance(e, ModelResult) for e in events) == 1
+    assert result.status == Status.TIMEOUT and "no result within 1 s" in result.message
+    assert result.text.startswith("Contents\n1. Intro.....")
+    sent = server.loop_chunks_sent
+    time.sleep(0.3)
+    assert server.loop_chunks_sent - sent < 5 and server.loop_chunks_sent < 1000  # the server stopped sending
+
+    server.mode = "ok"
+    again = list(pool.run_timed("remote", PageRequest(Image.new("RGB", (16, 16), "white"))))[-1]
+    assert again.status == Status.OK and again.text == "Hello arena reader"
+    assert list(pool.run_timed("nope", PageRequest(Image.new("RGB", (16, 16)))))[-1].status == Status.UNAVAILABLE
+    pool.close()

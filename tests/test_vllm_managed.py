@@ -120,6 +120,14 @@ def test_start_wait_stream_and_stop_leave_no_process(tiny_hf_cache, record):
     assert len(readings) == 2 and shown[0] == shown[2] and later["RSS (server processes)"] > 50
     del engine.server.memory_readings
 
+    # On a CPU the thread reading the stream does not preempt the server's threads, and only while it reads.
+    if cuda_total_mb() is None and sys.platform.startswith("linux"):
+        stream = engine.stream(PageRequest(Image.open(PHOTOTEST)))
+        next(stream)
+        assert os.sched_getscheduler(0) == os.SCHED_BATCH
+        assert list(stream)[-1].text
+        assert os.sched_getscheduler(0) == os.SCHED_OTHER
+
     report = pool.unload("served")
     assert report.unloaded and report.before_mb["RSS (server processes)"] > 50
     assert "RSS (server processes)" not in report.after_mb  # nothing of it is left to measure

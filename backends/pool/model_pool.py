@@ -59,6 +59,11 @@ class ModelPool:
     def loaded_keys(self) -> list[str]:
         return self._residency.loaded_keys()
 
+    def batches(self, key: str) -> bool:
+        """Is the model loaded on an engine that takes concurrent requests at once (a server that batches them)?"""
+        slot = self._residency.current(key)
+        return slot is not None and slot.engine is not None and slot.engine.parallel_requests
+
     def loaded(self) -> list[LoadedModel]:
         return self._residency.loaded()
 
@@ -257,6 +262,30 @@ class ModelPool:
             else:
                 pending.discard(key)
             yield key, event
+
+    def run_timed(self, key: str, request: PageRequest) -> Iterator[Event]:
+        """One model in the calling thread, under its timeout: for a caller that is already a thread per request
+        (the load benchmark's senders), where run_many's thread and queue would add a thread switch per stream
+        chunk, CPU that a server on the same cores would use. The timeout is checked as each event arrives, so an
+        engine blocked past it (a silent server) is timed out when it next yields: at the latest after its read
+        timeout. Ends, like run_many, with exactly one ModelResult."""
+        if self.config.find(key) is None:
+            yield _unknown(key)
+            return
+        deadline = time.monotonic() + self.config.timeout_for(key)
+        abandoned = threading.Event()
+        events = self.run(key, request, abandoned)
+        text = ""
+        try:
+            for event in events:
+                if time.monotonic() > deadline:
+                    abandoned.set()
+                    yield self._timed_out(key, text)
+                    return  # closing `events` ends the engine's stream (a server's request is dropped with it)
+                text = event.text if isinstance(event, Progress) else text
+                yield event
+        finally:
+            events.close()
 
     def _timed_out(self, key: str, text: str) -> ModelResult:
         entry = self.config.get(key)

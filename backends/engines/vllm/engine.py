@@ -6,6 +6,7 @@ OpenAI-compatible engine, and stops the server, children included, on unload and
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib.util
 import shutil
 import time
@@ -17,6 +18,7 @@ from backends.contracts.engine import Engine
 from backends.contracts.requests import EngineOutput, PageRequest
 from backends.contracts.schema import ModelEntry
 from backends.runtime import memory
+from backends.runtime.scheduling import without_wakeup_preemption
 from backends.engines.openai.engine import EndpointError, OpenAIEngine, OpenAIOptions, RequestShaping
 from backends.engines.vllm.args import (VllmOptions, default_serve_command, describe_command, engine_environment, serve_command, served_model_name)
 from backends.engines.vllm.environment import ENV_COMMAND, is_up_to_date, vllm_environment
@@ -159,10 +161,12 @@ class VllmServerEngine(Engine):
     def stream(self, request: PageRequest) -> Iterator[str | EngineOutput]:
         assert self.client is not None and self.server is not None, "stream() before load()"
         log_offset = self.server.log_size()
-        try:
-            yield from self._stream(request)
-        except EndpointError as exc:
-            raise EndpointError(f"{exc}{self._engine_death(log_offset)}") from None
+        # On a CPU the server computes on the cores this thread wakes on for every chunk: it must not preempt it.
+        with contextlib.nullcontext() if self.on_gpu else without_wakeup_preemption():
+            try:
+                yield from self._stream(request)
+            except EndpointError as exc:
+                raise EndpointError(f"{exc}{self._engine_death(log_offset)}") from None
 
     def _engine_death(self, log_offset: int) -> str:
         """Why vLLM's engine died on this request, from what the server logged since it began (vLLM answers such
