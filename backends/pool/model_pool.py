@@ -18,6 +18,7 @@ from backends.pool.availability import AvailabilityCache
 from backends.pool.cpu_share import CpuShare
 from backends.pool.engine_calls import describe, generate, load_with_progress
 from backends.pool.slots import Residency, Slot
+from backends.pool.timeouts import time_out, unknown_model
 from backends.runtime import memory
 from backends.runtime.native_heap import release_free_heap
 
@@ -94,7 +95,7 @@ class ModelPool:
         """
         entry = self.config.find(key)
         if entry is None:
-            yield _unknown(key)
+            yield unknown_model(key)
             return
         shares = registry.shares_cpu_cores(entry, self.on_gpu)
         if shares:
@@ -218,7 +219,7 @@ class ModelPool:
         refusals = registry.selection_refusals([e for e in entries.values() if e is not None], self.on_gpu)
         for key, entry in entries.items():
             if entry is None or key in refusals:
-                yield key, _unknown(key) if entry is None else ModelResult(
+                yield key, unknown_model(key) if entry is None else ModelResult(
                     key, entry.name, Status.UNAVAILABLE, message=refusals[key], code=MessageCode.SELECTION_REFUSED)
         entries = {k: e for k, e in entries.items() if e is not None and k not in refusals}
         events: queue.Queue[tuple[str, Event]] = queue.Queue()
@@ -253,7 +254,7 @@ class ModelPool:
                 for key in [k for k in pending if deadlines[k] <= now]:
                     pending.discard(key)
                     abandoned[key].set()
-                    yield key, self._timed_out(key, partial[key])
+                    yield key, time_out(self.config, self._residency, key, partial[key])
                 continue
             if key not in pending:
                 continue  # late events from a model that already timed out
@@ -270,7 +271,7 @@ class ModelPool:
         engine blocked past it (a silent server) is timed out when it next yields: at the latest after its read
         timeout. Ends, like run_many, with exactly one ModelResult."""
         if self.config.find(key) is None:
-            yield _unknown(key)
+            yield unknown_model(key)
             return
         deadline = time.monotonic() + self.config.timeout_for(key)
         abandoned = threading.Event()
@@ -280,28 +281,9 @@ class ModelPool:
             for event in events:
                 if time.monotonic() > deadline:
                     abandoned.set()
-                    yield self._timed_out(key, text)
+                    yield time_out(self.config, self._residency, key, text)
                     return  # closing `events` ends the engine's stream (a server's request is dropped with it)
                 text = event.text if isinstance(event, Progress) else text
                 yield event
         finally:
             events.close()
-
-    def _timed_out(self, key: str, text: str) -> ModelResult:
-        entry = self.config.get(key)
-        slot = self._residency.current(key)
-        if slot is not None:
-            # The hung thread keeps its engine and lock; the next request starts from a clean slot.
-            self._residency.forget(key, slot)
-            running = slot.engine or slot.loading
-            if running is not None:
-                running.cancel()  # stop generating or loading (or kill its worker) so the thread ends and frees it
-        seconds = self.config.timeout_for(key)
-        return ModelResult(key, entry.name, Status.TIMEOUT, text=text,
-                           message=f"no result within {seconds:g} s (timeout_s in config.yaml); the model was reset",
-                           code=MessageCode.TIMEOUT)
-
-
-def _unknown(key: str) -> ModelResult:
-    return ModelResult(key, key, Status.UNAVAILABLE, message=f"no model '{key}' in the config",
-                       code=MessageCode.UNKNOWN_MODEL)

@@ -194,7 +194,8 @@ class OpenAIEngine(Engine):
             raise EndpointError(f"cannot connect to {self.endpoint}: the server is down or unreachable ({exc})") from None
         except ReadTimedOut:
             if not reply.text:
-                raise EndpointError(f"{self.endpoint} did not answer within {self.options.read_timeout_s:g} s") from None
+                raise EndpointError(
+                    f"{self.endpoint} did not answer within {self.options.read_timeout_s:g} s") from None
             reply.cut_reason = f"the server went silent for {self.options.read_timeout_s:g} s mid-stream"
         except StreamBroken as exc:
             if not reply.text:
