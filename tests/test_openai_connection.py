@@ -42,6 +42,12 @@ def url_of(server) -> str:
     return f"http://127.0.0.1:{server.server_address[1]}/v1"
 
 
+def pool_for(url: str) -> ModelPool:
+    return ModelPool(parse_config({"models": [{"key": "remote", "name": "Remote", "engine": "openai",
+                                               "weights": "tiny-vlm", "endpoint": url,
+                                               "options": {"connect_retries": 0}}]}), on_gpu=False)
+
+
 def test_replies_read_to_their_end_keep_one_connection(server):
     engine = engine_for(url_of(server))
     assert [read(engine) for _ in range(3)] == ["Kept alive reply"] * 3
@@ -50,9 +56,7 @@ def test_replies_read_to_their_end_keep_one_connection(server):
 
 
 def test_concurrent_requests_reuse_their_connections_round_after_round(server):
-    config = parse_config({"models": [{"key": "remote", "name": "Remote", "engine": "openai", "weights": "tiny-vlm",
-                                       "endpoint": url_of(server), "options": {"connect_retries": 0}}]})
-    pool = ModelPool(config, on_gpu=False)
+    pool = pool_for(url_of(server))
     request = PageRequest(Image.new("RGB", (16, 16), "white"))
 
     def one(_):
@@ -110,9 +114,7 @@ def test_a_proxy_named_in_the_environment_carries_the_request(server, monkeypatc
 def test_the_load_benchmark_streams_a_server_from_its_senders_over_kept_connections(server):
     from benchmarks.load import Job, run_level
 
-    config = parse_config({"models": [{"key": "remote", "name": "Remote", "engine": "openai", "weights": "tiny-vlm",
-                                       "endpoint": url_of(server), "options": {"connect_retries": 0}}]})
-    pool = ModelPool(config, on_gpu=False)
+    pool = pool_for(url_of(server))
     request = PageRequest(Image.new("RGB", (16, 16), "white"))
     level = run_level(pool, "remote", "Remote", [Job(f"page{n}", 1, request) for n in range(12)], concurrency=4)
     assert [(r["status"], r["chunks"], r["output_tokens"]) for r in level.records] == [("ok", 3, 3)] * 12
