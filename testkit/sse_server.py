@@ -19,7 +19,8 @@ def event(body: dict) -> bytes:
 
 class ChunkedSse(BaseHTTPRequestHandler):
     """`server.mode` picks how a reply ends: "done" (the body's last chunk right after [DONE]), "open" ([DONE],
-    then the body stays open for 4 s), or "cut" (the connection closes mid-body). `server.words` is the reply."""
+    then the body stays open for 4 s), or "cut" (the connection closes mid-body); or "drop_reused": a second
+    request on a connection is closed unanswered. `server.words` is the reply."""
 
     protocol_version = "HTTP/1.1"
 
@@ -35,6 +36,9 @@ class ChunkedSse(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.server.requests.append((self.path, json.loads(body)))
+        if self.server.mode == "drop_reused" and self.number in self.server.connections:
+            self.close_connection = True  # as a server closing an idle connection just as a request comes
+            return
         self.server.connections.add(self.number)  # only those that carried a request: not a reachability probe
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")

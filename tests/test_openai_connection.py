@@ -55,6 +55,14 @@ def test_replies_read_to_their_end_keep_one_connection(server):
     engine.unload()
 
 
+def test_a_kept_connection_closed_by_the_server_is_replaced_and_the_request_sent_once_more(server):
+    server.mode = "drop_reused"  # what a keep-alive timeout does when it meets a request on the way
+    engine = engine_for(url_of(server))
+    assert [read(engine) for _ in range(3)] == ["Kept alive reply"] * 3
+    assert len(server.connections) == 3 and len(server.requests) == 5  # two were dropped unanswered, then re-sent
+    engine.unload()
+
+
 def test_concurrent_requests_reuse_their_connections_round_after_round(server):
     pool = pool_for(url_of(server))
     request = PageRequest(Image.new("RGB", (16, 16), "white"))

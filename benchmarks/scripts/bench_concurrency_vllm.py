@@ -187,9 +187,11 @@ def ours(pool, jobs, level: int) -> float:
     from benchmarks.load import run_level
     from benchmarks.load_summary import level_row
 
-    row = level_row(run_level(pool, KEY, KEY, jobs, level), slo_s=None)
+    run = run_level(pool, KEY, KEY, jobs, level)
+    row = level_row(run, slo_s=None)
     if row["errors"]:
-        raise SystemExit(f"our sender: {row['errors']} errors at {level} in flight")
+        first = next(r for r in run.records if r["status"] != "ok")
+        raise SystemExit(f"our sender: {row['errors']} errors at {level} in flight, the first: {first['message']}")
     return row["pages_per_s"]
 
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import urllib3
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, InvalidChunkLength, MaxRetryError, NewConnectionError, \
-    ProxyError, ReadTimeoutError, SSLError
+    ProtocolError, ProxyError, ReadTimeoutError, SSLError
 
 DRAIN_S = 0.5  # how long a reply's end may lag its last event before the connection is dropped instead
 KEPT_CONNECTIONS = 256  # idle connections kept per host: more requests than this in flight open extra ones
@@ -76,6 +76,12 @@ def _translated(exc: BaseException) -> TransportError:
     if isinstance(inner, (NewConnectionError, ConnectTimeoutError, ProxyError, SSLError)):
         return ConnectFailed(reason(inner))
     return StreamBroken(reason(inner))
+
+
+def closed_before_any_reply(exc: BaseException) -> bool:
+    """The server closed or reset the connection before a byte of its reply."""
+    return isinstance(exc, ProtocolError) and any(
+        isinstance(error, (RemoteDisconnected, ConnectionResetError, BrokenPipeError)) for error in exc.args)
 
 
 def proxy_for(url: str) -> str | None:
@@ -148,7 +154,7 @@ class EndpointConnections:
                  connect_retries: int):
         self.endpoint = endpoint.rstrip("/")
         timeout = urllib3.Timeout(connect=connect_timeout_s, read=read_timeout_s)
-        # Retries apply to connecting only: a request that reached the server is never sent twice.
+        # Retries apply to connecting only: a request the server may be working on is never sent twice.
         retries = urllib3.Retry(total=None, connect=connect_retries, read=False, redirect=False, status=0, other=0)
         settings: dict[str, Any] = dict(headers={**headers, "Content-Type": "application/json"}, timeout=timeout,
                                         retries=retries, maxsize=KEPT_CONNECTIONS)
@@ -160,11 +166,17 @@ class EndpointConnections:
     @contextlib.contextmanager
     def post(self, path: str, payload: dict[str, Any]) -> Iterator[StreamedReply]:
         """POST `payload` as JSON and yield the reply unread; raises a TransportError when none arrives."""
-        try:
-            response = self._http.urlopen("POST", self.endpoint + path, body=json.dumps(payload).encode(),
-                                          preload_content=False, decode_content=True)
-        except (HTTPError, OSError) as exc:
-            raise _translated(exc) from None
+        body = json.dumps(payload).encode()
+        for attempt in (1, 2):
+            try:
+                response = self._http.urlopen("POST", self.endpoint + path, body=body, preload_content=False,
+                                              decode_content=True)
+                break
+            except (HTTPError, OSError) as exc:
+                # A kept connection the server closed as it idled (uvicorn does after 5 s) can be taken just as
+                # the close arrives: the server saw no request. Once, on a fresh connection, the request goes again.
+                if attempt == 2 or not closed_before_any_reply(exc):
+                    raise _translated(exc) from None
         reply = StreamedReply(response)
         try:
             yield reply
