@@ -21,10 +21,9 @@ times per level.
    runs are seconds apart, so a shared machine's load drifts less between them than between rounds.
 3. Machine pauses. A separate process sleeps 10 ms at a time during every run and adds up how late it wakes.
    On a small virtual machine the whole machine sometimes stops for 0.3-1 s while the server is busy (the
-   waker, the server and both clients alike; the same server then takes 2-3 times more engine steps for the
-   same tokens, as the batch empties while no client can send). Such a run says nothing about the client, so
-   each run's pause is printed, and the ratio is also given over the clean rounds: those in which neither run
-   lost more than PAUSE_LIMIT of its wall time. The same rule applies to both clients.
+   waker, the server and both clients alike). Such a run says nothing about the client, so each run's pause is
+   printed, and the ratio is also given over the clean rounds: those in which neither run lost more than
+   PAUSE_LIMIT of its wall time. The same rule applies to both clients.
 
 A measurement script, not a test: it prints the numbers and exits 0 once it has them.
 """
