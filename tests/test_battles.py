@@ -3,19 +3,24 @@ leaderboard follows, and the guards (double votes, the hourly cap, votes before 
 from __future__ import annotations
 
 import json
+import threading
 from contextlib import contextmanager
 
+import gradio as gr
 import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
+from backends.contracts.results import MessageCode, ModelResult, Status
 from backends.contracts.schema import PROJECT_ROOT
 from backends.pool import ModelPool
-from core.battles.documents import uploaded_document
+from core.battles.documents import BattleDocument, uploaded_document
 from core.battles.session import BattleArena, BattleError
 from core.battles.votes import VotesStore
 from core.dataset import load_dataset
 from tests.conftest import PHOTOTEST, PHOTOTEST_GT, serving_app
+from ui.battle_tab import BattleTab
+from ui.models_panel import ModelsPanel
 
 # The stronger model of each pair, as the scripted reviewer sees it.
 PREFERENCE = {"rapidocr": 3, "tesseract_eng": 2, "tesseract": 1}
@@ -141,3 +146,90 @@ def test_the_diffs_are_escaped_html_by_words_that_name_no_model(config, tmp_path
         assert 'class="dv-box"' in diff and "missing" in diff and 'data-mode="words"' in diff
     for name in ("Tesseract", "RapidOCR", "tesseract", "rapidocr"):  # still blind before the vote
         assert all(name not in diff for diff in (against_b, a_truth, b_truth))
+
+
+def test_a_side_that_errors_is_an_outage_and_its_message_names_nothing(config, tmp_path, page, monkeypatch):
+    crash = "RapidOCR (rapidocr) crashed: onnxruntime said no"
+    with battle_app(battle_config(config, tmp_path, ["tesseract", "rapidocr"])) as (app, client):
+        real = app.pool.run_many
+
+        def run_many(keys, request, per_key=None):  # tesseract runs for real; rapidocr's engine raises
+            yield from real([key for key in keys if key != "rapidocr"], request, per_key)
+            yield "rapidocr", ModelResult("rapidocr", "RapidOCR", Status.ERROR, message=crash,
+                                          code=MessageCode.ENGINE_ERROR)
+
+        monkeypatch.setattr(app.pool, "run_many", run_many)
+        outputs, info = start(client, page)
+        assert not info["votable"] and "error" in (info["status_a"], info["status_b"])
+        shown = json.dumps(outputs, ensure_ascii=False).lower()
+        assert "rapidocr" not in shown and "onnxruntime" not in shown and "tesseract" not in shown
+        assert "could not answer (error)" in outputs[1]
+        with pytest.raises(Exception, match="outage"):
+            client.predict(info["battle_id"], "a", api_name="/battle_vote")
+        [outage] = app.battles.store.outages()
+        assert (outage.model, outage.status, outage.message) == ("rapidocr", "error", crash)
+        assert app.battles.store.votes() == []
+
+
+def finished(arena: BattleArena, status_b: Status = Status.OK):
+    """A battle as it stands once both outputs are in (no model run: the draw, then made-up results)."""
+    battle = arena.start(BattleDocument(Image.new("RGB", (8, 8), "white"), "blank.png", "2" * 64), "ocr")
+    for side, status in (("a", Status.OK), ("b", status_b)):
+        key = battle.models[side]
+        battle.results[side] = ModelResult(key, key, status, text=f"text {side}")
+        battle.texts[side] = battle.results[side].text
+    return battle
+
+
+def test_concurrent_votes_of_one_reviewer_record_exactly_the_hourly_cap(config, tmp_path):
+    store = VotesStore(tmp_path / "votes.sqlite")
+    pool = ModelPool(battle_config(config, tmp_path, ["tesseract", "rapidocr"], battle_votes_per_hour=3))
+    try:
+        arena = BattleArena(pool, store)
+        battles = [finished(arena).battle_id for _ in range(10)]
+        barrier, landed, refused = threading.Barrier(len(battles)), [], []
+
+        def voter(battle_id: str) -> None:
+            barrier.wait()
+            try:
+                arena.vote(battle_id, "a", "anon-racer")
+                landed.append(battle_id)
+            except BattleError as exc:
+                refused.append((battle_id, exc.code))
+
+        threads = [threading.Thread(target=voter, args=(battle_id,)) for battle_id in battles]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert len(landed) == 3 and sorted(v.battle_id for v in store.votes()) == sorted(landed)
+        assert [code for _, code in refused] == ["cap"] * 7
+        capped = refused[0][0]  # refused by the cap, the battle still awaits a vote: another reviewer may cast it
+        assert arena.vote(capped, "b", "anon-other")["vote"] == "b" and len(store.votes()) == 4
+    finally:
+        pool.close()
+
+
+def test_a_battle_awaiting_its_vote_is_not_singled_out_by_the_loaded_models_panel(config, tmp_path, page):
+    pool = ModelPool(battle_config(config, tmp_path, ["tesseract", "rapidocr"]))
+    try:
+        arena = BattleArena(pool, VotesStore(tmp_path / "votes.sqlite"))
+        tab, panel = BattleTab(pool, "en", None, arena=arena), ModelsPanel(pool, "en", None, battles=arena)
+        battle = arena.start(uploaded_document(str(page), "1", pool.config.app), "ocr")
+        for _ in arena.run(battle):
+            pass
+        assert arena.awaiting_vote() == {"tesseract", "rapidocr"}
+        assert tab._settled(battle.battle_id) == gr.skip()  # the start does not redraw the other panels
+        summary, frame, pick = panel.refresh()
+        assert frame.data.empty and pick["choices"] == []  # neither model is listed, nor offered to unload
+        assert "not listed until the vote" in summary
+        arena.vote(battle.battle_id, "tie", "reviewer")
+        assert arena.awaiting_vote() == set() and isinstance(tab._settled(battle.battle_id), int)
+        summary, frame, _ = panel.refresh()
+        rows = frame.data.set_index("key")
+        assert set(rows.index) == {"tesseract", "rapidocr"} and rows.iloc[:, -1].tolist() == ["no", "no"]
+        assert "not listed" not in summary
+        outage = finished(arena, Status.TIMEOUT)  # an outage never gets a vote: nothing to hide
+        assert arena.awaiting_vote() == set() and isinstance(tab._settled(outage.battle_id), int)
+    finally:
+        pool.close()

@@ -1,11 +1,16 @@
-"""The leaderboard assembled from a real votes store: filters, ties, the objective figures beside the ratings."""
+"""The leaderboard assembled from a real votes store: filters, ties, the objective figures beside the ratings
+(the latest benchmark CER among them), and the tab's language choices."""
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import pytest
 
+from benchmarks.history import latest_cer, record_run
 from core.battles.leaderboard import LeaderboardFilters, build_leaderboard
 from core.battles.vote_records import Outage, Vote
 from core.battles.votes import VotesStore
+from ui.leaderboard_tab import LeaderboardTab
 
 
 def vote(n: int, a: str, b: str, choice: str, *, reviewer="alice", task="ocr", language="en",
@@ -59,3 +64,59 @@ def test_leaving_ties_out_drops_the_models_that_only_tied(store, config):
 def test_a_date_that_is_not_a_date_is_a_clear_error(store, config):
     with pytest.raises(ValueError, match="yesterday"):
         board(store, config, since="yesterday")
+
+
+def test_a_configured_model_without_votes_is_absent(store, config):
+    voted = {"tesseract", "rapidocr", "tesseract_eng"}
+    idle = [key for key in config.keys() if key not in voted]
+    assert idle  # the shipped config has models that no vote names
+    store.add_outage(Outage("b98", "2026-01-03T14:00:00Z", idle[0], "error", "crashed"))  # an outage is no battle
+    result = board(store, config)
+    assert {m["key"] for m in result.models} == voted
+    assert set(result.win_rates.index) == set(result.win_rates.columns) == voted
+
+
+def record(path, run_id: str, started: str, dataset: str, cers: dict[str, float | None]) -> None:
+    record_run(path, {"run_id": run_id, "started_at": started, "models": list(cers), "settings": {}, "wall_s": 1.0,
+                      "dataset": {"name": dataset, "folder": f"samples/{dataset}", "items": 3}, "overhead": 1.0,
+                      "summary": [{"key": key, "model": key, "cer_mean": cer} for key, cer in cers.items()]}, None)
+
+
+def test_latest_cer_is_each_models_latest_run_on_the_named_sets(tmp_path):
+    path = tmp_path / "history.sqlite"
+    assert latest_cer(path, ["en_printed_pages"]) == {}  # no history yet
+    record(path, "r1", "2026-01-01T10:00:00", "en_printed_pages", {"tesseract": 0.20, "rapidocr": 0.30})
+    record(path, "r2", "2026-01-02T10:00:00", "en_printed_pages", {"tesseract": 0.10})
+    record(path, "r3", "2026-01-03T10:00:00", "other_set", {"tesseract": 0.90, "rapidocr": 0.90})
+    record(path, "r4", "2026-01-02T12:00:00", "ru_licences", {"rapidocr": 0.25, "tesseract_eng": None})
+    assert latest_cer(path, ["en_printed_pages"]) == {"tesseract": 0.10, "rapidocr": 0.30}
+    assert latest_cer(path, ["en_printed_pages", "ru_licences"]) == {"tesseract": 0.10, "rapidocr": 0.25}
+    record(path, "r5", "2026-01-02T10:00:00", "en_printed_pages", {"tesseract": 0.12})  # same start: the later row
+    assert latest_cer(path, ["en_printed_pages"])["tesseract"] == 0.12
+    assert latest_cer(path, []) == {} and latest_cer(path, ["no_such_set"]) == {}
+
+
+def leaderboard_tab(config, store, tmp_path, lang: str = "en") -> LeaderboardTab:
+    """The tab on its own: the benchmark history in tmp_path, en_printed_pages as the one battle set."""
+    app = config.app.model_copy(update={"benchmark_history": str(tmp_path / "history.sqlite"),
+                                        "battle_documents": ["samples/en_printed_pages"]})
+    return LeaderboardTab(SimpleNamespace(config=config.model_copy(update={"app": app})), lang, None, store=store)
+
+
+def test_the_tab_shows_the_latest_benchmark_cer_on_the_battle_sets(store, config, tmp_path):
+    record(tmp_path / "history.sqlite", "r1", "2026-01-01T10:00:00", "en_printed_pages", {"rapidocr": 0.04})
+    record(tmp_path / "history.sqlite", "r2", "2026-01-01T11:00:00", "ru_licences", {"tesseract": 0.5})
+    models = {m["key"]: m for m in leaderboard_tab(config, store, tmp_path).leaderboard()[0]["models"]}
+    assert models["rapidocr"]["benchmark_cer"] == 0.04 and models["tesseract"]["benchmark_cer"] is None
+
+
+def test_the_language_filter_offers_the_stored_languages_on_each_view(store, config, tmp_path):
+    tab = leaderboard_tab(config, store, tmp_path)
+    assert tab.leaderboard()[-1]["choices"] == [("all", ""), ("en", "en"), ("ru", "ru")]
+    store.add_vote(vote(20, "rapidocr", "tesseract_eng", "a", language="mul (en,de,fr,it,es,pt)"))
+    outputs = tab.leaderboard("", "de", "", "", "", True)
+    assert outputs[0]["votes"] == 1 and {m["key"] for m in outputs[0]["models"]} == {"rapidocr", "tesseract_eng"}
+    assert [value for _, value in outputs[-1]["choices"]] == ["", "de", "en", "es", "fr", "it", "pt", "ru"]
+    assert tab.leaderboard("", "en")[0]["votes"] == 13  # the 12 English votes and the multilingual one
+    assert tab.leaderboard("", "ja")[-1]["choices"][0] == ("all", "")  # no vote: an empty board, same choices
+    assert leaderboard_tab(config, store, tmp_path, "ru").leaderboard()[-1]["choices"][0] == ("все", "")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from core.battles.vote_records import DuplicateVote, Outage, Vote, VotesFileError
+from core.battles.vote_records import DuplicateVote, Outage, Vote, VoteCapReached, VotesFileError, language_codes
 from core.battles.votes import VotesStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -189,6 +189,55 @@ def test_concurrent_writers_lose_nothing(store):
     assert len(votes) == 400
     assert {v.battle_id for v in votes} == {f"t{t}-{i}" for t in range(8) for i in range(50)}
     assert store.reviewer_counts() == {f"r{t}": 50 for t in range(8)}
+
+
+def test_the_hourly_cap_holds_against_concurrent_votes_of_one_reviewer(store):
+    """The cap is counted in the vote's own write transaction: of 12 votes racing at a cap of 5, exactly 5 land."""
+    start, landed, capped, errors = threading.Barrier(12), [], [], []
+
+    def voter(n: int) -> None:
+        start.wait()
+        try:
+            store.add_vote(make_vote(f"c{n}", time="2024-05-01T12:00:00Z"), per_hour=5)
+            landed.append(n)
+        except VoteCapReached:
+            capped.append(n)
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=voter, args=(n,)) for n in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == [] and len(landed) == 5 and len(capped) == 7
+    assert sorted(v.battle_id for v in store.votes()) == sorted(f"c{n}" for n in landed)
+
+
+def test_the_cap_counts_one_reviewer_over_the_hour_before_the_vote(store):
+    store.add_vote(make_vote("h1", time="2024-05-01T10:59:59Z"), per_hour=1)  # more than an hour before the next
+    store.add_vote(make_vote("h2", time="2024-05-01T12:00:00Z"), per_hour=1)
+    store.add_vote(make_vote("h3", time="2024-05-01T12:00:01Z", reviewer="bob"), per_hour=1)  # another reviewer
+    with pytest.raises(VoteCapReached):
+        store.add_vote(make_vote("h4", time="2024-05-01T12:59:59Z"), per_hour=1)
+    store.add_vote(make_vote("h5", time="2024-05-01T12:59:59Z"))  # no cap given: an import, say
+    assert [v.battle_id for v in store.votes()] == ["h1", "h2", "h3", "h5"]
+
+
+def test_a_language_filter_takes_the_documents_that_include_it(store):
+    labels = {"l1": "en", "l2": "mul (en,de,fr,it,es,pt)", "l3": "ru", "l4": None, "l5": "en, ru", "l6": "DE"}
+    for battle, language in labels.items():
+        store.add_vote(make_vote(battle, language=language))
+
+    def ids(language):
+        return sorted(v.battle_id for v in store.votes(language=language))
+
+    assert store.languages() == ["de", "en", "es", "fr", "it", "pt", "ru"]
+    assert ids("en") == ["l1", "l2", "l5"] and ids("de") == ["l2", "l6"] and ids("ru") == ["l3", "l5"]
+    assert ids("pt") == ["l2"] and ids("mul (en,de,fr,it,es,pt)") == ["l2"] and ids("en,ru") == ["l5"]
+    assert ids("ja") == [] and len(store.outcomes(language="en")) == 3
+    assert language_codes("mul (en,de)") == ["en", "de"] and language_codes("EN+ru") == ["en", "ru"]
+    assert language_codes("") == [] and language_codes(None) == []
 
 
 CHILD = """

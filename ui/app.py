@@ -61,6 +61,7 @@ def build_app(pool: ModelPool, forced_language: str = "auto") -> ArenaApp:
     i18n = gr.I18n(**gradio_translations(forced_language))
     exports = ExportFolder()
     store = VotesStore(pool.config.app.votes_db_path())  # battle votes and chat answers' ratings
+    battles = BattleArena(pool, store)
     with gr.Blocks(title="OCR & VLM Arena") as blocks:
         # Every tab redraws its model marks on one signal (ui/model_choices.py).
         shared = (pool, forced_language, i18n, exports, StatusSignal())
@@ -70,7 +71,7 @@ def build_app(pool: ModelPool, forced_language: str = "auto") -> ArenaApp:
             with gr.Tab(i18n("ar_tab_arena"), id="arena"):
                 arena = ArenaTab(*shared)
                 arena.build()
-                ModelsPanel(*shared).build()
+                ModelsPanel(*shared, battles=battles).build()
             with gr.Tab(i18n("ar_tab_chat"), id="chat"):
                 ChatTab(*shared).build(arena.picker.document, arena.picker.page)
                 with gr.Accordion(i18n("chat_sbs"), open=True):
@@ -82,7 +83,6 @@ def build_app(pool: ModelPool, forced_language: str = "auto") -> ArenaApp:
             with gr.Tab(i18n("ar_tab_benchmark"), id="benchmark"):
                 gr.Markdown(i18n("bench_intro"))
                 BenchmarkTab(*shared).build()
-            battles = BattleArena(pool, store)
             with gr.Tab(i18n("ar_tab_battle"), id="battle"):
                 BattleTab(*shared, arena=battles).build()
             with gr.Tab(i18n("ar_tab_leaderboard"), id="leaderboard") as leaderboard_tab:

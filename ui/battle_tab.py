@@ -69,18 +69,23 @@ class BattleTab(Tab):
         start_outputs = [self.info, self.status, self.text_a, self.text_b, *self.diffs, self.reveal,
                          *self.vote_buttons.values(), self.battle_id]
         limit = dict(concurrency_limit=self.config.app.concurrency_limit, concurrency_id="arena")
-        self.status_signal.announce(self.start_button.click(
-            self.start_battle, inputs=[self.picker.document, self.picker.page, self.task, self.truth],
-            outputs=start_outputs, api_name="battle_start", **limit))
-        self.status_signal.announce(self.random_button.click(self.start_random, inputs=[self.task], outputs=start_outputs,
-                                                        api_visibility="private", **limit))
+        # A start does not tell the other panels that model status changed while its battle awaits a vote: the
+        # loaded-models panel would redraw with the battle's two models just used. A vote that counts does.
+        for started in (self.start_button.click(
+                self.start_battle, inputs=[self.picker.document, self.picker.page, self.task, self.truth],
+                outputs=start_outputs, api_name="battle_start", **limit),
+                self.random_button.click(self.start_random, inputs=[self.task], outputs=start_outputs,
+                                         api_visibility="private", **limit)):
+            started.then(self._settled, inputs=[self.battle_id], outputs=[self.status_signal.state],
+                         api_visibility="private")
         self.task.change(self.describe_candidates, inputs=[self.task], outputs=[self.candidates],
                          api_visibility="private")
         self.status_signal.redraw(self.describe_candidates, inputs=[self.task], outputs=[self.candidates])
         vote_outputs = [self.info, self.reveal, *self.vote_buttons.values(), self.browser_id]
-        for choice, button in self.vote_buttons.items():
+        for choice, button in self.vote_buttons.items():  # a vote that counted (only) tells the other panels
             button.click(self._voter(choice), inputs=[self.battle_id, self.browser_id], outputs=vote_outputs,
-                         api_visibility="private")
+                         api_visibility="private").success(time.monotonic_ns, outputs=[self.status_signal.state],
+                                                           api_visibility="private")
         gr.api(self.vote_api, api_name="battle_vote")
 
     def describe_candidates(self, task: str | None, request: gr.Request = None) -> str:
@@ -117,6 +122,13 @@ class BattleTab(Tab):
 
     def start_random(self, task: str | None = "ocr", request: gr.Request = None):
         yield from self.start_battle(None, "1", task, None, request)
+
+    def _settled(self, battle_id: str | None):
+        """After a start: the model-status signal, unless the battle awaits its vote (an outage never gets one)."""
+        battle = self.battles.get(battle_id or "")
+        if battle is not None and not battle.voted and not battle.failed_sides():
+            return gr.skip()
+        return time.monotonic_ns()
 
     def _render(self, battle: Battle, lang: str) -> list:
         shown = battle.anonymous()

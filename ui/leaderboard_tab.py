@@ -32,8 +32,10 @@ class LeaderboardTab(Tab):
         with gr.Row():
             self.task = gr.Dropdown([(i18n("lb_all"), ALL)] + [(i18n(f"task_{t}"), t) for t in ARENA_TASKS],
                                     value=ALL, label=i18n("lb_task"), elem_id="lb-task")
-            self.language_filter = gr.Dropdown([(i18n("lb_all"), ALL), ("English", "en"), ("Русский", "ru")],
-                                               value=ALL, label=i18n("lb_language"), elem_id="lb-language")
+            # The languages of the voted documents, redrawn with each view; any other code may be typed (API too).
+            self.language_filter = gr.Dropdown(self.language_choices(i18n("lb_all")), value=ALL,
+                                               allow_custom_value=True, label=i18n("lb_language"),
+                                               info=i18n("lb_language_info"), elem_id="lb-language")
             self.reviewer = gr.Textbox(label=i18n("lb_reviewer"), elem_id="lb-reviewer")
             self.since = gr.Textbox(label=i18n("lb_since"), elem_id="lb-since")
             self.until = gr.Textbox(label=i18n("lb_until"), elem_id="lb-until")
@@ -61,7 +63,11 @@ class LeaderboardTab(Tab):
         return [self.task, self.language_filter, self.reviewer, self.since, self.until, self.ties]
 
     def outputs(self) -> list:
-        return [self.info, self.summary, self.table, self.heatmap, self.scatter, self.reviewers]
+        return [self.info, self.summary, self.table, self.heatmap, self.scatter, self.reviewers, self.language_filter]
+
+    def language_choices(self, all_label) -> list[tuple]:
+        """"all", then each language that the voted documents name ("mul (en,de)" names en and de)."""
+        return [(all_label, ALL)] + [(code, code) for code in self.store.languages()]
 
     def _wire(self) -> None:
         self.refresh_button.click(self.leaderboard, inputs=self.filters(), outputs=self.outputs(),
@@ -74,9 +80,11 @@ class LeaderboardTab(Tab):
     def leaderboard(self, task: str | None = ALL, language: str | None = ALL, reviewer: str | None = "",
                     since: str | None = "", until: str | None = "", include_ties: bool = True,
                     request: gr.Request = None):
-        """Ratings for the votes that match the filters. The first output is a JSON object whose `models` lists
-        key, rating, ci_low, ci_high, rank, battles, win_rate and cer for each model, best first."""
+        """Ratings for the votes that match the filters (a language takes the documents that include it). The first
+        output is a JSON object whose `models` lists key, rating, ci_low, ci_high, rank, battles, win_rate and cer
+        for each model, best first; the last, the languages the votes' documents name."""
         lang = self.language(request)
+        languages = gr.update(choices=self.language_choices(text(lang, "lb_all")))
         filters = LeaderboardFilters(task or None, language or None, (reviewer or "").strip() or None,
                                      since or None, until or None, bool(include_ties))
         try:
@@ -84,13 +92,13 @@ class LeaderboardTab(Tab):
         except ValueError as exc:  # a date that is not a date
             raise error(lang, str(exc)) from None
         if not board.models:
-            return board.to_json(), text(lang, "lb_empty"), None, None, None, None
+            return board.to_json(), text(lang, "lb_empty"), None, None, None, None, languages
         summary = text(lang, "lb_summary").format(votes=board.votes, models=len(board.models),
                                                   reviewers=len(board.reviewers), rounds=BOOTSTRAP_ROUNDS,
                                                   seconds=measure(lang, board.seconds, "s", 2))
         return (board.to_json(), summary, _table(board, lang), _heatmap(board), _rating_latency(board, lang),
                 pd.DataFrame([{text(lang, "col_reviewer"): name, text(lang, "col_votes"): count}
-                              for name, count in board.reviewers.items()]))
+                              for name, count in board.reviewers.items()]), languages)
 
     def _benchmark_cer(self) -> dict[str, float]:
         sets = [folder.name for folder in self.config.app.battle_document_folders()]

@@ -5,12 +5,17 @@ import gradio as gr
 
 from backends.contracts.results import LoadedModel, UnloadReport
 from backends.pool import ModelPool
+from core.battles.session import BattleArena
 from ui.i18n import memory_label, text
 from ui.numbers import headed, localized, measure
 from ui.tab import Tab
 
 
 class ModelsPanel(Tab):
+    def __init__(self, *args, battles: BattleArena | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.battles = battles  # its models must not be singled out (idle, busy) before their vote
+
     def build(self) -> None:
         i18n = self.i18n
         with gr.Accordion(i18n("ar_loaded"), open=False, elem_id="models-panel"):
@@ -32,9 +37,14 @@ class ModelsPanel(Tab):
 
     def refresh(self, request: gr.Request = None):
         lang = self.language(request)
+        blind = self.battles.awaiting_vote() if self.battles is not None else set()
         loaded = self.pool.loaded()
-        return (loaded_summary(self.pool, loaded, lang), loaded_frame(loaded, lang),
-                gr.update(choices=[m.key for m in loaded], value=loaded[0].key if loaded else None))
+        shown = [m for m in loaded if m.key not in blind]  # a battle's models stay unnamed until its vote
+        summary = loaded_summary(self.pool, shown, lang)
+        if len(shown) < len(loaded):
+            summary += "\n\n" + text(lang, "lm_blind")
+        return (summary, loaded_frame(shown, lang),
+                gr.update(choices=[m.key for m in shown], value=shown[0].key if shown else None))
 
     def unload(self, key: str | None, request: gr.Request = None):
         lang = self.language(request)

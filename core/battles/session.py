@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Iterator
 
 from backends.contracts.requests import PageRequest
@@ -15,13 +16,14 @@ from backends.contracts.results import ModelResult, Progress, Status
 from backends.pool import ModelPool
 from core.battles.documents import BattleDocument
 from core.battles.draw import draw_pair
-from core.battles.vote_records import DuplicateVote, Outage, Vote
+from core.battles.vote_records import DuplicateVote, Outage, Vote, VoteCapReached
 from core.battles.votes import VotesStore
 from core.metrics import cer
 
 SIDES = ("a", "b")
 VOTES = ("a", "b", "tie", "both_bad")
 KEEP_BATTLES = 500  # battles awaiting a vote kept in memory; older ones can no longer be voted on
+BLIND_FOR_S = 3600  # a battle left without its vote stops hiding its models from the loaded-models panel
 
 
 class BattleError(ValueError):
@@ -42,6 +44,7 @@ class Battle:
     texts: dict[str, str] = field(default_factory=lambda: {side: "" for side in SIDES})
     results: dict[str, ModelResult] = field(default_factory=dict)  # side -> its final result
     voted: bool = False
+    started: float = field(default_factory=time.monotonic)
 
     @property
     def finished(self) -> bool:
@@ -124,28 +127,38 @@ class BattleArena:
             battle = self._battles.get(battle_id)
             if battle is None:
                 raise BattleError("unknown", f"no battle '{battle_id}' awaits a vote (unknown, or too old)")
-            self._check_votable(battle, reviewer)
+            self._check_votable(battle)
             battle.voted = True
+        cap = self.settings.battle_votes_per_hour
         try:
-            self.store.add_vote(self._vote_row(battle, choice, reviewer))
+            # The hourly cap is counted inside the store's write transaction: check and write are one step.
+            self.store.add_vote(self._vote_row(battle, choice, reviewer), per_hour=cap)
         except DuplicateVote:
             raise BattleError("voted", f"battle '{battle_id}' already has its vote") from None
-        except Exception:
+        except BaseException as exc:
             battle.voted = False  # not stored: the reviewer may try again
+            if isinstance(exc, VoteCapReached):
+                raise BattleError("cap", f"the limit of {cap} votes per hour is reached; try again later",
+                                  cap=cap) from None
             raise
         return self.reveal(battle, choice)
 
-    def _check_votable(self, battle: Battle, reviewer: str) -> None:
+    @staticmethod
+    def _check_votable(battle: Battle) -> None:
         if battle.voted:
             raise BattleError("voted", f"battle '{battle.battle_id}' already has its vote")
         if not battle.finished:
             raise BattleError("not_finished", "both outputs must finish before a vote")
         if battle.failed_sides():
             raise BattleError("outage", "one side failed; this battle counts as an outage, not a vote")
-        cap = self.settings.battle_votes_per_hour
-        since = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat(timespec="seconds")
-        if self.store.votes_since(reviewer, since) >= cap:
-            raise BattleError("cap", f"the limit of {cap} votes per hour is reached; try again later", cap=cap)
+
+    def awaiting_vote(self) -> set[str]:
+        """The models of the battles that may still get a vote (running, or finished with both outputs)."""
+        with self._lock:
+            since = time.monotonic() - BLIND_FOR_S
+            return {key for battle in self._battles.values()
+                    if not battle.voted and not battle.failed_sides() and battle.started > since
+                    for key in battle.models.values()}
 
     def _vote_row(self, battle: Battle, choice: str, reviewer: str) -> Vote:
         a, b = battle.results["a"], battle.results["b"]

@@ -3,6 +3,7 @@ reading them back from a JSON-lines export."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -49,8 +50,22 @@ class DuplicateVote(ValueError):
     pass
 
 
+class VoteCapReached(ValueError):
+    """The reviewer already cast the most votes allowed in the window."""
+
+
 class VotesFileError(ValueError):
     pass
+
+
+def language_codes(label: str | None) -> list[str]:
+    """The languages a document's label names: "en" -> [en]; "mul (en,de,fr)" -> [en, de, fr] (the list in the
+    brackets, when there is one); "en, ru" or "en+ru" -> [en, ru]. Lower case, in order, each once."""
+    if not label:
+        return []
+    inside = re.search(r"\(([^)]*)\)", label)
+    codes = [c.strip().lower() for c in re.split(r"[,;+/\s]+", inside.group(1) if inside else label)]
+    return list(dict.fromkeys(c for c in codes if c))
 
 
 def utc_now() -> str:

@@ -10,14 +10,15 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import asdict, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
 
 from core.battles.vote_records import (OUTAGE_FIELDS, OUTAGE_STATUSES, VOTE_CHOICES, VOTE_FIELDS, DuplicateVote,
-                                       Outage, Vote, checked_vote, read_votes_jsonl, utc_time)
+                                       Outage, Vote, VoteCapReached, checked_vote, language_codes,
+                                       read_votes_jsonl, utc_time)
 from core.exports import write_csv
 
 BUSY_TIMEOUT_S = 30.0
@@ -57,6 +58,7 @@ class VotesStore:
         # in the WAL file (the OS page cache) when COMMIT returns, so a kill -9 of the app loses nothing; only an
         # OS crash or power loss can lose the last commits. FULL would also cover that, at an fsync per vote.
         db.execute("PRAGMA synchronous=NORMAL")
+        db.create_function("has_language", 2, has_language, deterministic=True)
         return db
 
     @contextmanager
@@ -79,11 +81,16 @@ class VotesStore:
 
     # --- writes ---------------------------------------------------------------------------------------------
 
-    def add_vote(self, vote: Vote) -> None:
-        """Record one vote; DuplicateVote when its battle already has one (the PRIMARY KEY decides)."""
-        row = _vote_row(checked_vote(vote))
+    def add_vote(self, vote: Vote, per_hour: int | None = None) -> None:
+        """Record one vote; DuplicateVote when its battle already has one (the PRIMARY KEY decides). With
+        `per_hour`, VoteCapReached when its reviewer already has that many votes in the hour up to its time: counted
+        in the same write transaction, so concurrent votes (threads or processes) cannot pass the cap together."""
+        vote = checked_vote(vote)
+        row = _vote_row(vote)
         try:
             with self._write() as db:
+                if per_hour is not None:
+                    _check_cap(db, vote, per_hour)
                 db.execute(f"INSERT INTO votes ({', '.join(VOTE_FIELDS)}) VALUES ({_marks(VOTE_FIELDS)})", row)
         except sqlite3.IntegrityError as error:
             if "UNIQUE" not in str(error):
@@ -115,7 +122,7 @@ class VotesStore:
     def votes(self, task: str | None = None, language: str | None = None, reviewer: str | None = None,
               since: str | datetime | None = None, until: str | datetime | None = None) -> list[Vote]:
         """Votes in time order (then in the order they were added); every filter is optional, since and until
-        are inclusive."""
+        are inclusive, and a language takes the documents that include it ("en" takes "mul (en,de)")."""
         where, params = _where(task, language, reviewer, since, until)
         rows = self._read(f"SELECT {', '.join(VOTE_FIELDS)} FROM votes{where} ORDER BY time, rowid", params)
         return [Vote(*row) for row in rows]
@@ -135,6 +142,11 @@ class VotesStore:
             pair = frozenset((model_a, model_b))
             counts[pair] = counts.get(pair, 0) + count
         return counts
+
+    def languages(self) -> list[str]:
+        """Every language the votes' documents name, sorted: "mul (en,de)" counts as en and de."""
+        labels = self._read("SELECT DISTINCT language FROM votes WHERE language IS NOT NULL AND language != ''")
+        return sorted({code for (label,) in labels for code in language_codes(label)})
 
     def outage_counts(self) -> dict[str, int]:
         return dict(self._read("SELECT model, COUNT(*) FROM outages GROUP BY model"))
@@ -191,6 +203,24 @@ def _vote_row(vote: Vote) -> tuple:
     return tuple(getattr(vote, name) for name in VOTE_FIELDS)
 
 
+def _check_cap(db: sqlite3.Connection, vote: Vote, per_hour: int) -> None:
+    since = utc_time(datetime.fromisoformat(vote.time) - timedelta(hours=1))
+    cast = db.execute("SELECT COUNT(*) FROM votes WHERE reviewer = ? AND time >= ?", (vote.reviewer, since))
+    if cast.fetchone()[0] >= per_hour:
+        raise VoteCapReached(f"reviewer {vote.reviewer!r} already cast {per_hour} votes in the last hour")
+
+
+def has_language(label: str | None, wanted: str) -> bool:
+    """Whether a document labelled `label` is in the language `wanted`: the same label, or one naming every
+    language of `wanted` ("mul (en,de)" is in en, in de, and in "en,de")."""
+    if label is None:
+        return False
+    if label.strip().lower() == wanted.strip().lower():
+        return True
+    codes = language_codes(wanted)
+    return bool(codes) and set(codes) <= set(language_codes(label))
+
+
 def _marks(names: tuple[str, ...]) -> str:
     return ", ".join("?" * len(names))
 
@@ -207,11 +237,13 @@ class Outcome(NamedTuple):
 
 
 def _where(task, language, reviewer, since, until) -> tuple[str, list]:
-    """The WHERE clause of the optional filters; since and until are inclusive."""
+    """The WHERE clause of the optional filters; since and until are inclusive, a language matches the
+    documents that include it (has_language)."""
     conditions, params = [], []
-    for column, value in (("task", task), ("language", language), ("reviewer", reviewer)):
+    for condition, value in (("task = ?", task), ("has_language(language, ?)", language),
+                             ("reviewer = ?", reviewer)):
         if value is not None:
-            conditions.append(f"{column} = ?")
+            conditions.append(condition)
             params.append(value)
     for condition, value in (("time >= ?", since), ("time <= ?", until)):
         if value is not None:

@@ -41,6 +41,7 @@ EN: dict[str, str] = {
                 "battles themselves, and from the benchmark history on the same sets.",
     "lb_task": "Task",
     "lb_language": "Document language",
+    "lb_language_info": "The languages of the voted documents; a document in several languages counts under each.",
     "lb_reviewer": "Reviewer",
     "lb_since": "From (YYYY-MM-DD)",
     "lb_until": "To (YYYY-MM-DD)",
@@ -101,6 +102,8 @@ RU: dict[str, str] = {
                 "из истории бенчмарка на тех же наборах.",
     "lb_task": "Задача",
     "lb_language": "Язык документа",
+    "lb_language_info": "Языки документов, по которым голосовали; документ на нескольких языках учитывается в "
+                        "каждом из них.",
     "lb_reviewer": "Рецензент",
     "lb_since": "С (ГГГГ-ММ-ДД)",
     "lb_until": "По (ГГГГ-ММ-ДД)",
