@@ -1,14 +1,19 @@
 """Chat: multi-turn requests reach every engine kind with their history, and the Chat tab works through its API
-with a tiny transformers model; a CPU engine's tab states its limits."""
+with a tiny transformers model; a CPU engine's tab states its limits; a conversation's page is decoded and encoded
+once; each model keeps its own conversation about each document page."""
 from __future__ import annotations
 
 import pytest
 from gradio_client import Client, handle_file
 
+from backends.config import parse_config
 from backends.contracts.requests import conversation
+from backends.engines.openai import engine as openai_engine
 from backends.engines.openai.engine import chat_messages
 from backends.pool import ModelPool
-from tests.conftest import PHOTOTEST, serving
+from core.chat import pages
+from testkit.sse_server import sse_server
+from tests.conftest import PHOTOTEST, SAMPLES, serving
 from tests.test_transformers_engine import shipped_config
 from ui.chat_tab import document_of, question_answer_pairs
 
@@ -121,3 +126,73 @@ def test_the_arenas_document_and_page_start_the_chat(config):
     assert len(history) == 2 and page["value"] == "1"
     assert document_of(history) == "/tmp/scan.pdf"
     assert "cannot chat" in tab.describe("tesseract", "en") and "chats about" in tab.describe("qwen_vl_2b", "en")
+
+
+@pytest.mark.slow
+def test_a_conversation_decodes_and_encodes_its_page_once(tmp_path, monkeypatch):
+    """Two turns to an HTTP engine through /chat: the page is decoded once and sent as the same PNG, encoded once
+    (an API client uploads the document again with every turn)."""
+    counts = {"decoded": 0, "encoded": 0}
+
+    def counted(name, function):
+        def call(*args, **kwargs):
+            counts[name] += 1
+            return function(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(pages, "load_pages", counted("decoded", pages.load_pages))
+    monkeypatch.setattr(openai_engine, "image_data_url", counted("encoded", openai_engine.image_data_url))
+    document = SAMPLES / "ru_licences" / "images" / "licence_01.png"
+    with sse_server() as server:
+        config = parse_config({
+            "app": {"votes_db": str(tmp_path / "votes.sqlite"), "benchmark_history": str(tmp_path / "runs.sqlite")},
+            "models": [{"key": "remote", "name": "Remote VLM", "engine": "openai", "weights": "tiny-vlm",
+                        "endpoint": f"http://127.0.0.1:{server.server_address[1]}/v1", "tasks": ["ocr", "chat"],
+                        "options": {"connect_retries": 0}}]})
+        with serving(config) as url:
+            client = Client(url, verbose=False)
+            first, _ = client.predict({"text": "What is written here?", "files": [handle_file(str(document))]}, [],
+                                      "remote", "1", api_name="/chat")
+            second, _ = client.predict({"text": "And the date?", "files": []}, _for_upload(first), "remote", "1",
+                                       api_name="/chat")
+    assert [m["content"][0]["text"] for m in second[2::2]] == ["Kept alive reply"] * 2
+    bodies = [body for path, body in server.requests if path.endswith("/chat/completions")]
+    assert len(bodies) == 2 and len(bodies[1]["messages"]) == 3  # the second turn carries the first
+    images = [body["messages"][0]["content"][0]["image_url"]["url"] for body in bodies]
+    assert images[0] == images[1] and images[0].startswith("data:image/png;base64,")
+    assert counts == {"decoded": 1, "encoded": 1}
+
+
+def test_each_model_keeps_its_own_conversation_about_each_document_page(config):
+    import gradio as gr
+
+    from ui.chat_tab import ChatTab
+
+    qwen2, qwen25 = "qwen_vl_2b", "qwen25_vl_3b"
+    tab = ChatTab(ModelPool(config), "en", gr.I18n(en={}))
+    scan, other, pdf = ({"role": "user", "content": {"path": path}}
+                        for path in ("/tmp/scan.png", "/tmp/other.png", "/tmp/doc.pdf"))
+    first = [scan, {"role": "user", "content": "Hi?"}, {"role": "assistant", "content": "Hello."}]
+    shown, threads, current, *_ = tab.switch_model(qwen25, first, {}, [qwen2, "1"])
+    assert shown == [scan] and current == [qwen25, "1"]  # a new conversation on the same document
+    back, threads, current, *_ = tab.switch_model(qwen2, [scan, {"role": "user", "content": "Other?"}], threads,
+                                                  current)
+    assert back == first  # switching back restores the first conversation
+    # Another document: each model's conversation about THIS document comes back, not one about an older one.
+    about_other = [*first, other, {"role": "user", "content": "And this one?"}]
+    shown, threads, current, *_ = tab.switch_model(qwen25, about_other, threads, current)
+    assert shown == [other]
+    shown, threads, current, *_ = tab.switch_model(qwen2, shown, threads, current)
+    assert shown == about_other
+    # A PDF: each page has its own conversations, and choosing a page again brings its conversation back.
+    page_1, page_2 = [pdf, {"role": "user", "content": "Page one?"}], [pdf, {"role": "user", "content": "Two?"}]
+    shown, threads, current = tab.switch_page("2", page_1, threads, [qwen2, "1"])
+    assert shown == [pdf] and current == [qwen2, "2"]
+    shown, threads, current, *_ = tab.switch_model(qwen25, page_2, threads, current, "2")
+    assert shown == [pdf]
+    shown, threads, current = tab.switch_page("1", shown, threads, current)
+    assert shown == [pdf] and current == [qwen25, "1"]
+    shown, threads, current, *_ = tab.switch_model(qwen2, shown, threads, current, "1")
+    assert shown == page_1
+    shown, threads, current = tab.switch_page("2", shown, threads, current)
+    assert shown == page_2 and current == [qwen2, "2"]

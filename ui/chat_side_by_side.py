@@ -50,7 +50,8 @@ class SideBySideChat(Tab):
             self.columns = [self._column(i) for i in range(self.slots)]
         self.files = gr.File(label=i18n("chat_sbs_export"), file_count="multiple", interactive=False,
                              elem_id="chat-sbs-files")
-        self.state = gr.JSON(value={}, visible=False)  # the conversations: {model key: [turns]}
+        # The conversations about the document's page on show: {model key: [turns]}.
+        self.state = gr.JSON(value={}, visible=False, elem_id="chat-sbs-state")
         self._wire()
 
     def _column(self, slot: int) -> dict:
@@ -63,8 +64,9 @@ class SideBySideChat(Tab):
                 retry = gr.Button(i18n("chat_retry"), size="sm", elem_id=f"chat-sbs-retry-{slot}")
                 up = gr.Button(i18n("chat_sbs_good"), size="sm", elem_id=f"chat-sbs-up-{slot}")
                 down = gr.Button(i18n("chat_sbs_poor"), size="sm", elem_id=f"chat-sbs-down-{slot}")
+                clear = gr.Button(i18n("chat_sbs_clear"), size="sm", elem_id=f"chat-sbs-clear-{slot}")
         return {"column": column, "header": header, "chat": chat, "metrics": metrics, "retry": retry, "up": up,
-                "down": down}
+                "down": down, "clear": clear}
 
     def _views(self) -> list:
         return [c[name] for c in self.columns for name in ("header", "chat", "metrics")]
@@ -86,9 +88,13 @@ class SideBySideChat(Tab):
             for button, rating in ((column["up"], 1), (column["down"], -1)):
                 button.click(self._rater(slot, rating), inputs=[self.picker.document, self.models, self.state],
                              outputs=[self.state, *self._views()], api_visibility="private")
+            column["clear"].click(self._clearer(slot), inputs=[self.models, self.state],
+                                  outputs=[self.state, *self._views()], api_visibility="private")
         self.export_button.click(self.export, inputs=[self.picker.document, self.picker.page, self.state],
                                  outputs=[self.files], api_visibility="private")
-        self.picker.document.change(lambda: {}, outputs=[self.state], api_visibility="private")
+        for changed in (self.picker.document, self.picker.page):  # conversations are about one page
+            changed.change(self.forget, inputs=[self.models], outputs=[self.state, *self._views()],
+                           api_visibility="private")
 
     def model_choices_for(self, lang: str) -> list[tuple[str, str]]:
         """Every model, marked; those that cannot chat come last (they read the page instead)."""
@@ -160,6 +166,22 @@ class SideBySideChat(Tab):
             raise Refusal(text(lang, "chat_sbs_too_many").format(count=self.slots))
         return keys
 
+    def _clearer(self, slot: int):
+        def clear(models, conversations, request: gr.Request = None):
+            """Clear this column's conversation (its model starts afresh); the other models keep theirs."""
+            keys = self.selected_models(models)[: self.slots]
+            state = conversations_from_json(conversations) if isinstance(conversations, dict) else {}
+            if slot < len(keys):
+                state.pop(keys[slot], None)
+            return [conversations_to_json(state), *self._render(state, keys, None, self.language(request), True)[2:-1]]
+        return clear
+
+    def forget(self, models: list[str] | None, request: gr.Request = None):
+        """Another document or page starts every conversation afresh: answers about another page would mislead
+        the models and the reader."""
+        keys = self.selected_models(models)[: self.slots]
+        return [{}, *self._render({}, keys, None, self.language(request), done=True)[2:-1]]
+
     # ----- showing -----
     def show_columns(self, models: list[str] | None, conversations: dict | None, request: gr.Request = None):
         keys = self.selected_models(models)[: self.slots]
@@ -176,7 +198,8 @@ class SideBySideChat(Tab):
             key = keys[slot]
             turns = state.get(key, [])
             messages = _messages(turns, lang)
-            if current is not None and key in current.keys and not _answered(turns, current.question):
+            asking = current is not None and key in current.keys and key not in current.capped
+            if asking and not current.answered(key, turns):
                 messages += [{"role": "user", "content": current.question},
                              {"role": "assistant", "content": current.live.get(key) or "…"}]
             capped = current is not None and key in current.capped
@@ -218,10 +241,6 @@ class SideBySideChat(Tab):
             write_json(folder / f"chat-{label}.json", transcript_json(name, page or "1", chosen, names))
             files += [str(folder / f"chat-{label}.md"), str(folder / f"chat-{label}.json")]
         return files
-
-
-def _answered(turns: list[Turn], question: str) -> bool:
-    return bool(turns) and turns[-1].question == question
 
 
 def _messages(turns: list[Turn], lang: str) -> list[dict]:

@@ -1,10 +1,13 @@
 """The Chat tab: a multi-turn conversation about a document with one model at a time, through the same pool
 (a model warm from the arena is not reloaded).
 
-The document image lives in the chat history itself, as the first file the user sent, so the history is the
-whole state: it round-trips through the API, and switching models keeps each one's conversation apart only
-when the user clears it. Models that cannot chat (OCR engines, GOT) say so and offer to read the text instead,
-clearly labelled as OCR output: the tab never pretends they answered.
+The document image lives in the chat history itself, as the last file the user sent, so the history is the
+whole state of a conversation: it round-trips through the API. Each model keeps its own conversation about each
+document page (core/chat/threads.py): switching the model or the PDF page puts the conversation on screen aside
+under its model, document and page, and brings back the chosen model's conversation about the document on screen
+and the page chosen, or starts one on that document. A page is decoded once and encoded once for all the turns
+about it (core/chat/pages.py). Models that cannot chat (OCR engines, GOT) say so and offer to read the text
+instead, clearly labelled as OCR output: the tab never pretends they answered.
 """
 from __future__ import annotations
 
@@ -15,8 +18,11 @@ import gradio as gr
 from backends.contracts.requests import PageRequest
 from backends.contracts.results import ModelResult, Progress, Status
 from core.chat.messages import Refusal, document_of, message_text, question_answer_pairs, with_notice
+from core.chat.pages import PageCache
+from core.chat.threads import shown_as, swap
+from core.documents import DocumentError
 from core.samples import text_samples
-from ui.document_picker import BrowserCopies, SampleGallery, chat_page_selector, read_page
+from ui.document_picker import BrowserCopies, SampleGallery, chat_page_selector
 from ui.i18n import text
 from ui.messages import availability_text, result_text, state_label
 from ui.model_choices import default_model, labelled_choices
@@ -30,6 +36,7 @@ class ChatTab(Tab):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.copies = BrowserCopies()  # PNG copies of what a browser cannot show (TIFF); the engines read originals
+        self.pages = PageCache(self.config.app)  # each page decoded and encoded once, whatever the turns
 
     def build(self, arena_document: gr.File, arena_page: gr.Dropdown) -> None:
         i18n = self.i18n
@@ -54,16 +61,19 @@ class ChatTab(Tab):
             clear = gr.Button(i18n("chat_clear"), size="sm", elem_id="chat-clear")
         self.samples = SampleGallery(text_samples(), i18n("smp_chat_pick"), "chat-samples")
 
-        self.threads = gr.State({})  # model key -> its own conversation, kept while another model is shown
-        self.current = gr.State(first)
+        self.threads = gr.State({})  # (model, document, page) -> a conversation put aside (core/chat/threads.py)
+        self.current = gr.State([first, "1"])  # the model and the page the conversation on screen is about
         self._wire(retry, clear, from_arena, arena_document, arena_page)
 
     def _wire(self, retry, clear, from_arena, arena_document, arena_page) -> None:
         page_menu = dict(fn=self.page_menu, inputs=[self.chatbot, self.page], outputs=[self.page],
                          api_visibility="private")
-        self.model.change(self.switch_model, inputs=[self.model, self.chatbot, self.threads, self.current],
+        self.model.change(self.switch_model,
+                          inputs=[self.model, self.chatbot, self.threads, self.current, self.page],
                           outputs=[self.chatbot, self.threads, self.current, self.capability, self.ocr_button],
                           api_visibility="private").then(**page_menu)
+        self.page.change(self.switch_page, inputs=[self.page, self.chatbot, self.threads, self.current],
+                         outputs=[self.chatbot, self.threads, self.current], api_visibility="private")
         self.samples.on_pick(self.add_sample, [self.chatbot, self.page], current=self.chatbot)
         limit = dict(concurrency_limit=self.config.app.concurrency_limit, concurrency_id="arena")
         submitted = self.message.submit(self.chat, inputs=[self.message, self.chatbot, self.model, self.page],
@@ -109,18 +119,21 @@ class ChatTab(Tab):
         return self.describe(key, lang), gr.update(visible="chat" not in self.config.get(key).tasks)
 
     def switch_model(self, key: str, chatbot: list[dict] | None, threads: dict | None, current: str | None,
-                     request: gr.Request = None):
-        """Each model keeps its own conversation: the one on screen stays with the model it belongs to, and the
-        chosen model's own comes back (a new one starts on the same document)."""
-        threads = dict(threads or {})
-        if current:
-            threads[current] = list(chatbot or [])
-        restored = threads.get(key)
-        if restored is None:
-            document = document_of(chatbot or [])
-            restored = [{"role": "user", "content": {"path": document}}] if document else []
+                     page: str | None = "1", request: gr.Request = None):
+        """Each model keeps its own conversation about each document page: the one on screen is put aside under
+        its model, document and page, and the chosen model's conversation about the document and page on screen
+        comes back (a new one starts on that document when it has none)."""
+        restored, threads = swap(threads, chatbot, current, key, page)
         capability, ocr_button = self.on_model(key, request)
-        return restored, threads, key, capability, ocr_button
+        return restored, threads, [key, page or "1"], capability, ocr_button
+
+    def switch_page(self, page: str | None, chatbot: list[dict] | None, threads: dict | None, current):
+        """Another page of the PDF: the model's conversation about that page, put aside as on a model switch."""
+        before = shown_as(current)
+        if not before or before[1] == page:
+            return gr.skip(), gr.skip(), gr.skip()
+        restored, threads = swap(threads, chatbot, current, before[0], page)
+        return restored, threads, [before[0], page or "1"]
 
     # ----- events -----
     def page_menu(self, history: list[dict] | None, page: str | None):
@@ -160,11 +173,11 @@ class ChatTab(Tab):
         try:
             if not question:
                 raise Refusal(text(lang, "chat_err_no_question"))
-            image, earlier = self._prepare(history, model, page, lang)
+            page_data, earlier = self._prepare(history, model, page, lang)
         except Refusal as refusal:
             yield self._with_refusal(history, refusal, lang), {"text": question, "files": []}
             return
-        for update in self._answer(history, question, model, image, earlier, lang):
+        for update in self._answer(history, question, model, page_data, earlier, lang):
             yield update, None
 
     def retry(self, history: list[dict] | None, model: str, page: str | None = "1", request: gr.Request = None):
@@ -179,21 +192,21 @@ class ChatTab(Tab):
             if not history or not message_text(history[-1]):
                 raise Refusal(text(lang, "chat_err_nothing_to_retry"))
             question = message_text(history.pop())
-            image, earlier = self._prepare(history, model, page, lang)
+            page_data, earlier = self._prepare(history, model, page, lang)
         except Refusal as refusal:
             yield self._with_refusal(shown, refusal, lang)
             return
-        yield from self._answer(history, question, model, image, earlier, lang)
+        yield from self._answer(history, question, model, page_data, earlier, lang)
 
     def read_text(self, history: list[dict] | None, model: str, page: str | None = "1", request: gr.Request = None):
         """What a model that cannot chat can do: read the document's text, shown as OCR output, not a reply."""
         lang = self.language(request)
         history = list(history or [])
         try:
-            image = self._image(history, page, lang)
+            image, encoded = self._page(history, page, lang)
         except Refusal as refusal:
             return self._with_refusal(history, refusal, lang)
-        result = self._final(model, PageRequest(image, task="ocr"))
+        result = self._final(model, PageRequest(image, task="ocr", encoded=encoded))
         title = f"{OCR_TITLE} · {result.name}" if result.status == Status.OK else f"{ERROR_TITLE} {result.name}"
         body = result.text if result.status == Status.OK else result_text(lang, result)
         return [*history, {"role": "assistant", "content": body, "metadata": {"title": title}}]
@@ -204,7 +217,8 @@ class ChatTab(Tab):
         return self.copies.shown(path, self.config.app.max_image_pixels)
 
     def _prepare(self, history: list[dict], model: str, page: str | None, lang: str):
-        """The page and the earlier turns for a question to `model`; raises Refusal when it cannot be asked."""
+        """The page (its image and encodings) and the earlier turns for a question to `model`; raises Refusal
+        when it cannot be asked."""
         entry = self.config.find(model)
         if entry is None:
             raise Refusal(text(lang, "err_no_models"))
@@ -213,14 +227,16 @@ class ChatTab(Tab):
         earlier = question_answer_pairs(history)
         if len(earlier) >= self.config.app.chat_max_turns:
             raise Refusal(text(lang, "chat_sbs_capped").format(turns=self.config.app.chat_max_turns))
-        return self._image(history, page, lang), earlier
+        return self._page(history, page, lang), earlier
 
     def _with_refusal(self, history: list[dict], refusal: Refusal, lang: str) -> list[dict]:
         return with_notice(history, text(lang, "chat_not_sent"), str(refusal))
 
-    def _answer(self, history: list[dict], question: str, model: str, image, earlier, lang: str):
-        """Stream the model's reply to `question`: yields the conversation as it grows."""
-        request = PageRequest(image, task="chat", prompt=question, history=earlier)
+    def _answer(self, history: list[dict], question: str, model: str, page_data: tuple, earlier, lang: str):
+        """Stream the model's reply to `question` about the page (its image, and the encodings every turn about
+        it shares): yields the conversation as it grows."""
+        image, encoded = page_data
+        request = PageRequest(image, task="chat", prompt=question, history=earlier, encoded=encoded)
         history = [*history, {"role": "user", "content": question}]
         yield [*history, {"role": "assistant", "content": "…"}]
         last_yield, answer = time.perf_counter(), ""
@@ -237,14 +253,15 @@ class ChatTab(Tab):
                 yield [*history, {"role": "assistant", "content": result_text(lang, event) or event.text,
                                   "metadata": note}]
 
-    def _image(self, history: list[dict], page: str | None, lang: str):
+    def _page(self, history: list[dict], page: str | None, lang: str):
+        """The conversation's page as (image, encodings), decoded once for all its turns; raises Refusal."""
         document = document_of(history)
         if not document:
             raise Refusal(text(lang, "chat_err_no_document"))
         try:
-            return read_page(self.copies.original(document), page, self.config.app)
-        except gr.Error as exc:  # a file that cannot be read: said in the chat, not over it
-            raise Refusal(exc.message) from None
+            return self.pages.page(self.copies.original(document), page)
+        except DocumentError as exc:  # a file that cannot be read: said in the chat, not over it
+            raise Refusal(str(exc)) from None
 
     def _final(self, model: str, request: PageRequest) -> ModelResult:
         return next(event for _, event in self.pool.run_many([model], request) if isinstance(event, ModelResult))

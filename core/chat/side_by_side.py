@@ -20,6 +20,12 @@ class Round:
     keys: list[str]
     capped: list[str] = field(default_factory=list)
     live: dict[str, str] = field(default_factory=dict)  # key -> the answer so far
+    asked_at: dict[str, int] = field(default_factory=dict)  # key -> how many turns its conversation held when asked
+
+    def answered(self, key: str, turns: list[Turn]) -> bool:
+        """Whether `key`'s answer to this round is in `turns` yet: a turn more than when it was asked (the same
+        question asked twice is still two rounds)."""
+        return len(turns) > self.asked_at.get(key, len(turns))
 
 
 def can_chat(pool: ModelPool, key: str) -> bool:
@@ -34,6 +40,7 @@ def ask(pool: ModelPool, image: Image.Image, encoded: dict[str, str], question: 
     marked as an OCR reading, never fed back to it as an answer)."""
     current = Round(question, list(keys))
     current.capped = [k for k in keys if len(conversations.get(k, [])) >= max_turns]
+    current.asked_at = {k: len(conversations.get(k, [])) for k in keys}
     asked = [k for k in keys if k not in current.capped]
     requests = {k: _request(pool, k, image, encoded, question, conversations.get(k, [])) for k in asked}
     if not asked:
