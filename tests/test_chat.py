@@ -120,10 +120,11 @@ def test_the_arenas_document_and_page_start_the_chat(config):
     from ui.chat_tab import ChatTab
 
     tab = ChatTab(ModelPool(config), "en", gr.I18n(en={}))
-    history, page = tab.carry_over("/tmp/scan.pdf", "3", [])
+    history, page, current = tab.carry_over("/tmp/scan.pdf", "3", [], ["qwen_vl_2b", "1"])
     assert history == [{"role": "user", "content": {"path": "/tmp/scan.pdf"}}] and page["value"] == "3"
-    history, page = tab.carry_over("/tmp/scan.pdf", "all", history)  # a chat is about one page
-    assert len(history) == 2 and page["value"] == "1"
+    assert current == ["qwen_vl_2b", "3"]  # the conversation on screen is now about page 3: not put aside
+    history, page, current = tab.carry_over("/tmp/scan.pdf", "all", history, current)  # a chat is about one page
+    assert len(history) == 2 and page["value"] == "1" and current == ["qwen_vl_2b", "1"]
     assert document_of(history) == "/tmp/scan.pdf"
     assert "cannot chat" in tab.describe("tesseract", "en") and "chats about" in tab.describe("qwen_vl_2b", "en")
 

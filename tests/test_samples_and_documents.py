@@ -76,7 +76,7 @@ def test_a_tiff_is_shown_as_a_png_and_the_engines_read_the_tiff(config, tmp_path
 
     tiff = tiff_of(LICENCES / "images" / "licence_01.png", tmp_path)
     tab = ChatTab(ModelPool(config), "en", gr.I18n(en={}))
-    history, page = tab.carry_over(str(tiff), "1", [])
+    history, page, _ = tab.carry_over(str(tiff), "1", [])
     shown = document_of(history)
     with Image.open(shown) as png, Image.open(tiff) as original:
         assert png.format == "PNG" and png.size == original.size

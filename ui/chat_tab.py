@@ -88,8 +88,8 @@ class ChatTab(Tab):
             self.status_signal.announce(event)  # a load or a failed load changes what can run
         submitted.then(**page_menu)  # a PDF sent with the message shows its pages
         clear.click(lambda: [], outputs=[self.chatbot], api_name="chat_clear").then(**page_menu)
-        from_arena.click(self.carry_over, inputs=[arena_document, arena_page, self.chatbot],
-                         outputs=[self.chatbot, self.page], api_visibility="private")
+        from_arena.click(self.carry_over, inputs=[arena_document, arena_page, self.chatbot, self.current],
+                         outputs=[self.chatbot, self.page, self.current], api_visibility="private")
         self.status_signal.redraw(self.redraw_models, inputs=[self.model], outputs=[self.model, self.capability])
 
     # ----- what each model can do -----
@@ -145,15 +145,19 @@ class ChatTab(Tab):
         history = [*(history or []), {"role": "user", "content": {"path": self._shown(path)}}]
         return history, self.page_menu(history, "1")
 
-    def carry_over(self, document: str | None, page: str | None, history: list[dict] | None,
+    def carry_over(self, document: str | None, page: str | None, history: list[dict] | None, current=None,
                    request: gr.Request = None):
-        """Start the chat on the arena's document (and page)."""
+        """Continue the chat on the arena's document (and page). The conversation on screen is now about that
+        page, so the page menu's change that follows does not put it aside as another page's."""
         if not document:
             gr.Warning(text(self.language(request), "chat_err_no_arena_document"))
-            return history or [], gr.update()
+            return history or [], gr.update(), gr.skip()
         page = page if page and page != "all" else "1"
         shown = self._shown(document)
-        return [*(history or []), {"role": "user", "content": {"path": shown}}], chat_page_selector(document, page)
+        before = shown_as(current)
+        now = [before[0], page] if before else gr.skip()
+        return ([*(history or []), {"role": "user", "content": {"path": shown}}], chat_page_selector(document, page),
+                now)
 
     def chat(self, message: dict | None, history: list[dict] | None, model: str, page: str | None = "1",
              request: gr.Request = None):
