@@ -8,6 +8,7 @@ from pathlib import Path
 
 from backends.contracts.results import Metrics, ModelResult, Status
 from core.exports import write_table_and_record
+from core.layout.reading import LAYOUT_COLUMNS
 from core.metrics import score
 
 ARENA_TASKS = ("ocr", "layout")  # what one image and no question can ask of every model
@@ -22,6 +23,8 @@ class ArenaRun:
     started_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     results: dict[str, ModelResult] = field(default_factory=dict)  # per model; for several pages, merged over them
     page_results: dict[int, dict[str, ModelResult]] = field(default_factory=dict)  # page number -> per model
+    # A Layout run on a page with layout ground truth: each model's layout columns (core/layout/reading.py).
+    layout_scores: dict[str, dict[str, float | None]] = field(default_factory=dict)
     _scores: dict[str, dict[str, float]] = field(default_factory=dict, init=False, repr=False, compare=False)
     # A Layout run's replies as plain text (markup stripped), so that they are scored as text, not as JSON.
     _read_texts: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -97,6 +100,9 @@ class ArenaRun:
                 "message": r.message,
                 "code": r.code,  # why it failed, for a translated summary (backends/contracts/results.MessageCode)
             })
+            if self.layout_scores and (page is None or len(self.pages) == 1):
+                layout = self.layout_scores.get(key, {})
+                rows[-1].update({column: _round(layout.get(column), 4) for column in LAYOUT_COLUMNS})
         return rows
 
     def _models_json(self, page: int | None = None) -> list[dict]:

@@ -2,15 +2,19 @@
 
 Each sample set's manifest.csv names an image, its language and its truth files (samples/README.md); the tabs
 show a few of them as thumbnails. A sample with field truths (the licence cards) fills in the Fields tab's truth.
+A page of a layout set, picked or uploaded as it is, is found again by its bytes: its layout ground truth and page
+tests then score an arena Layout run as the benchmark scores the set.
 """
 from __future__ import annotations
 
 import csv
+import filecmp
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from backends.contracts.schema import SAMPLES
+from core.dataset import DatasetError, DatasetItem, load_dataset
 
 # The documents offered next to a text run (arena, chat): (set folder, image file name), one of each kind.
 TEXT_SAMPLES = (
@@ -21,6 +25,8 @@ TEXT_SAMPLES = (
 )
 # The sets whose cards carry field truths, with the Fields template they are read with.
 FIELD_SETS = {"ru_licences": "ru_driver_license"}
+# The sets whose pages carry layout ground truth (gt_layout, gt_tests), read as a benchmark reads a dataset.
+LAYOUT_SETS = ("layout_pages",)
 
 
 @dataclass(frozen=True)
@@ -74,3 +80,22 @@ def field_samples(root: Path = SAMPLES) -> list[Sample]:
     """Every card with field truths."""
     return [sample for folder, template in FIELD_SETS.items() for sample in read_set(root / folder, template)
             if sample.truth_fields]
+
+
+def layout_sample(document: str | Path | None, root: Path = SAMPLES) -> DatasetItem | None:
+    """The bundled page with layout ground truth whose image is `document`, byte for byte (a picked sample reaches
+    the app as a copy), or None: another document, an unreadable file, or a set missing from this checkout."""
+    path = Path(document) if document else None
+    if path is None or not path.is_file():
+        return None
+    for folder in LAYOUT_SETS:
+        try:
+            items = load_dataset(root / folder).items
+        except DatasetError:
+            continue
+        for item in items:
+            carries_layout = item.gt_layout is not None or bool(item.gt_tests)
+            if (carries_layout and item.page is None and not item.problem and item.image_path.is_file()
+                    and filecmp.cmp(path, item.image_path, shallow=False)):
+                return item
+    return None

@@ -1,10 +1,12 @@
 """The Layout task end to end: a document parser behind an OpenAI-compatible endpoint answers a layout sample page
 in dots.ocr's format; the benchmark parses and scores it against the page's layout truth, and the arena draws its
-boxes, renders it as a document and counts its elements. A reply that is not layout is shown raw, never raised."""
+boxes, renders it as a document, counts its elements and, on a bundled layout page, scores it the same way. A reply
+that is not layout is shown raw, never raised."""
 from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -23,14 +25,15 @@ from tests.conftest import SAMPLES
 PAGES = SAMPLES / "layout_pages"
 
 
-def dots_reply(item) -> str:
-    """The page's own truth written as dots.ocr writes it: boxes in pixels of the image after its smart_resize."""
+def dots_reply(item, elements=None) -> str:
+    """The page's own truth (or `elements` on it) written as dots.ocr writes it: boxes in pixels of the image after
+    its smart_resize."""
     image = Image.open(item.image_path)
     height, width = smart_resize(image.height, image.width, DOTS_OCR_RULE)
     sx, sy = width / image.width, height / image.height
     cells = [{"bbox": [round(e.box[0] * sx), round(e.box[1] * sy), round(e.box[2] * sx), round(e.box[3] * sy)],
               "category": e.category, **({"text": e.text} if e.category != "Picture" else {})}
-             for e in item.gt_layout]
+             for e in (item.gt_layout if elements is None else elements)]
     return json.dumps(cells, ensure_ascii=False)
 
 
@@ -136,6 +139,41 @@ def test_the_arena_draws_the_boxes_renders_the_table_and_counts_the_elements(par
     assert "Table 1" in counts["dots_remote"] or "Table 2" in counts["dots_remote"]
     frame = comparison_table(run, "ru", {key: element_counts(layout, "ru") for key, layout in layouts.items()})
     assert "элементы" in frame.columns and "Таблица" in frame.iloc[list(run.results).index("dots_remote")]["элементы"]
+    assert "TEDS таблиц" not in frame.columns  # no layout truth given: no layout columns
+
+
+def test_a_bundled_layout_page_is_found_by_its_bytes_and_scores_each_reply(parser_server, tmp_path):
+    from ui.arena_layout import layout_scores, parsed_layouts, sample_truth
+    from ui.arena_view import comparison_table
+
+    item, image, pool = first_page_served(parser_server)
+    copy = tmp_path / "picked.png"  # a picked sample reaches the app as a copy in Gradio's cache
+    copy.write_bytes(item.image_path.read_bytes())
+    truth = sample_truth(str(copy), "layout", [(1, image)])
+    assert truth is not None and truth.elements == item.gt_layout and len(truth.tests) == 8
+    assert sample_truth(str(copy), "ocr", [(1, image)]) is None  # only the Layout task is scored as layout
+    assert sample_truth(str(copy), "layout", [(1, image), (2, image)]) is None
+    assert sample_truth(str(SAMPLES / "en_printed_pages" / "images" / "tesseract_phototest.tif"), "layout",
+                        [(1, image)]) is None
+    try:
+        run = arena_layout_run(pool, item, image, ["dots_remote", "tesseract_eng"])
+        scores = layout_scores(parsed_layouts(pool.config, run, image), truth)
+    finally:
+        pool.close()
+    assert scores["dots_remote"]["table_teds"] == pytest.approx(1.0)
+    assert scores["dots_remote"]["reading_order_ed"] == 0.0 and scores["dots_remote"]["page_tests_passed"] == 1.0
+    assert scores["tesseract_eng"]["table_teds"] == 0.0  # plain text: the page's table is missed
+    frame = comparison_table(run, "en", layout_scores=scores)
+    rows = {row["model"]: row for row in frame.to_dict("records")}
+    assert rows["dots.ocr (remote)"]["table TEDS"] == "1.000" and rows["Tesseract"]["table TEDS"] == "0.000"
+    assert rows["dots.ocr (remote)"]["page tests passed"] == "1.000"
+    run.layout_scores = scores  # as the arena sets them: the run's JSON and both exports carry them too
+    exported = {row["key"]: row for row in run.to_json()["models"]}
+    assert exported["dots_remote"]["table_teds"] == pytest.approx(1.0)
+    assert exported["tesseract_eng"]["page_tests_passed"] == pytest.approx(scores["tesseract_eng"]["page_tests_passed"],
+                                                                          abs=1e-4)
+    csv_path = next(p for p in run.export(tmp_path / "export") if p.endswith(".csv"))
+    assert "table_teds" in open(csv_path, encoding="utf-8").readline()
 
 
 @pytest.mark.slow
@@ -178,3 +216,51 @@ def test_a_layout_reply_is_scored_on_its_text_not_its_json(parser_server):
     finally:
         pool.close()
     assert raw_cer > 0.5 and read_cer < 0.1  # the JSON's keys and boxes count as errors; the text read does not
+
+
+def arena_table(url: str, document, keys: list[str]) -> dict[str, dict[str, str]]:
+    """A Layout run through the arena's public API: its comparison table, model name -> header -> cell."""
+    from gradio_client import Client, handle_file
+
+    outputs = Client(url, verbose=False).predict(handle_file(str(document)), keys, "", "layout", "1", "words",
+                                                 api_name="/run_arena")
+    table = outputs[1]["value"] if "visible" in outputs[1] else outputs[1]
+    return {row[0]: dict(zip(table["headers"], row)) for row in table["data"]}
+
+
+@pytest.mark.slow
+def test_the_arena_scores_a_reply_against_a_bundled_pages_layout_truth(parser_server, tmp_path):
+    from core.layout.reading import layout_truth
+    from core.layout.scoring import teds
+    from tests.conftest import serving
+
+    item, _, pool = first_page_served(parser_server)
+    pool.close()
+    elements = list(item.gt_layout)
+    [t] = [n for n, e in enumerate(elements) if e.category == "Table"]
+    [a, b] = [n for n, e in enumerate(elements) if e.text.startswith(("• replacement", "• night-time"))]
+    assert b == a + 1 and len(layout_truth(item).tests) == 8
+    # The same page, its table's last row lost and two list items read in the wrong order.
+    cut_table = elements[t].text[:elements[t].text.rindex("<tr>")] + "</table>"
+    changed = [*elements[:t], replace(elements[t], text=cut_table), *elements[t + 1:a], elements[b], elements[a],
+               *elements[b + 1:]]
+    # Another document: the same picture, other bytes. It has no layout truth, so no layout columns.
+    other = tmp_path / "not_a_sample.png"
+    Image.open(item.image_path).save(other, compress_level=1)
+    assert other.read_bytes() != item.image_path.read_bytes()
+    headers = ("layout overall", "table TEDS", "reading order (edit dist.)", "page tests passed")
+    with serving(pool_for(parser_server).config) as url:
+        perfect = arena_table(url, item.image_path, ["dots_remote"])["dots.ocr (remote)"]
+        parser_server.reply = dots_reply(item, changed)
+        flawed = arena_table(url, item.image_path, ["dots_remote"])["dots.ocr (remote)"]
+        elsewhere = arena_table(url, other, ["dots_remote"])["dots.ocr (remote)"]
+    assert [perfect[h] for h in headers[1:]] == ["1.000", "0.000", "1.000"]
+    assert float(perfect["layout overall"]) > 98
+    # Two neighbours swapped: the two orders differ in 2 of 17 places, edit distance 2/17; the page's "A before B"
+    # test on those list items fails, 7 of its 8 tests pass.
+    assert float(flawed["reading order (edit dist.)"]) == pytest.approx(2 / len(elements), abs=5e-4)
+    assert flawed["page tests passed"] == "0.875"
+    expected_teds = teds(cut_table, elements[t].text)
+    assert expected_teds < 0.95 and float(flawed["table TEDS"]) == pytest.approx(expected_teds, abs=5e-4)
+    assert float(flawed["layout overall"]) < float(perfect["layout overall"])
+    assert not any(h in elsewhere for h in headers) and elsewhere["status"] == "done"

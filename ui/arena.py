@@ -9,6 +9,7 @@ import gradio as gr
 from backends.contracts.results import ModelResult
 from core.arena_run import ARENA_TASKS, ArenaRun
 from core.arena_session import ArenaSession
+from core.layout.scoring import LayoutTruth
 from core.samples import text_samples
 from ui import charts
 from ui.arena_view import ModelColumn, comparison_table, diff_cell, header_cell, result_cells, status_frame
@@ -17,7 +18,8 @@ from ui.document_picker import DocumentPicker, read_pages
 from ui.i18n import text
 from ui.model_choices import default_models, labelled_choices
 from ui.numbers import measure
-from ui.arena_layout import element_counts, layout_documents, layout_gallery, layout_text, parsed_layouts
+from ui.arena_layout import (element_counts, layout_documents, layout_gallery, layout_scores, layout_text,
+                             parsed_layouts, sample_truth)
 from ui.overlay import draw_boxes
 from ui.tab import UI_UPDATE_INTERVAL_S, Tab
 from ui.toasts import error
@@ -88,7 +90,8 @@ class ArenaTab(Tab):
         return ModelColumn(key, name, col, header, body, metrics, diff)
 
     def _examples(self) -> None:
-        """A picked sample brings its true text (the picker itself loads the document)."""
+        """A picked sample brings its true text (the picker itself loads the document). Its layout ground truth needs
+        no carrying: a Layout run finds the bundled page again by its bytes (core/samples.py: layout_sample)."""
         if self.picker.samples:
             self.picker.samples.on_pick(lambda sample, path: sample.truth_text, [self.ground_truth])
 
@@ -170,7 +173,8 @@ class ArenaTab(Tab):
                                                      or now - last_yield >= UI_UPDATE_INTERVAL_S):
                 last_yield = now
                 yield self._render(session, lang, started)
-        yield self._final_render(run, pages[0][1] if len(pages) == 1 else None, lang, started, diff_mode)
+        yield self._final_render(run, pages[0][1] if len(pages) == 1 else None, lang, started, diff_mode,
+                                 sample_truth(document, run.task, pages))
 
     # Yields send plain values: in Gradio 6 each gr.update() rebuilds its component, which costs ~1 ms per
     # output and per yield. Updates are used only where visibility changes, on the first and last yields.
@@ -201,14 +205,17 @@ class ArenaTab(Tab):
                 columns += [*result_cells(column, result, lang), None]
         return [None] * 5 + [status, None] + columns
 
-    def _final_render(self, run: ArenaRun, image, lang: str, started: float, diff_mode: str | None) -> list:
+    def _final_render(self, run: ArenaRun, image, lang: str, started: float, diff_mode: str | None,
+                      truth: LayoutTruth | None = None) -> list:
+        """`truth`: the page's layout ground truth (a bundled layout page), scoring each parsed reply."""
         status = f"✓ {len(run.results)}/{len(run.results)} · {measure(lang, time.perf_counter() - started, 's', 1)}"
         layouts = parsed_layouts(self.config, run, image)
         run.score_as_text({key: layout_text(layout) for key, layout in layouts.items()})
+        counts = {key: element_counts(layout, lang) for key, layout in layouts.items()}
+        run.layout_scores = layout_scores(layouts, truth)  # in the table, the run's JSON and both exports
         fixed = [
             run.to_json(),
-            gr.update(value=comparison_table(run, lang, {key: element_counts(layout, lang)
-                                                         for key, layout in layouts.items()}), visible=True),
+            gr.update(value=comparison_table(run, lang, counts, run.layout_scores), visible=True),
             charts.speed_chart(run, lang),
             charts.output_chart(run, lang),
             charts.accuracy_chart(run, lang) if run.has_truth else None,

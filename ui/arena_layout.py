@@ -1,5 +1,6 @@
 """The arena's Layout task: each model's reply read as layout, its boxes on the page, the reading order, the reply
-as a document, and the element counts for the comparison table."""
+as a document, the element counts for the comparison table and, on a bundled page with layout ground truth, each
+reply's layout scores (scored as benchmarks/runner.py scores a layout run)."""
 from __future__ import annotations
 
 import html
@@ -10,8 +11,9 @@ from backends.contracts.results import Status
 from backends.contracts.schema import ArenaConfig
 from core.arena_run import ArenaRun
 from core.layout.elements import ParsedLayout
-from core.layout.reading import read_layout
-from core.layout.scoring import page_text, strip_markup
+from core.layout.reading import layout_columns, layout_truth, read_layout
+from core.layout.scoring import LayoutTruth, page_text, score_layout, strip_markup
+from core.samples import layout_sample
 from ui.i18n import text
 from ui.layout_render import category_name
 from ui.layout_view import draw_layout_views, layout_document_html, legend_html
@@ -23,6 +25,22 @@ def parsed_layouts(config: ArenaConfig, run: ArenaRun, image: Image.Image | None
         return {}
     return {key: read_layout(config.get(key), result.text, image.size)
             for key, result in run.results.items() if result.status == Status.OK and config.find(key)}
+
+
+def sample_truth(document: str | None, task: str, pages: list) -> LayoutTruth | None:
+    """The layout ground truth and page tests of a one-page Layout run on a bundled layout page, else None."""
+    if task != "layout" or len(pages) != 1:
+        return None
+    item = layout_sample(document)
+    return layout_truth(item) if item is not None else None
+
+
+def layout_scores(layouts: dict[str, ParsedLayout], truth: LayoutTruth | None) -> dict[str, dict[str, float | None]]:
+    """Each parsed reply's layout columns (overall, text and reading-order edit distance, TEDS, page tests passed)
+    against the truth; none without a truth. An unreadable reply scores as an empty page, as in the benchmark."""
+    if truth is None:
+        return {}
+    return {key: layout_columns(score_layout(layout, truth)) for key, layout in layouts.items()}
 
 
 def layout_text(layout: ParsedLayout) -> str:

@@ -94,29 +94,40 @@ TABLE_COLUMNS = {
     "cer_folded": ("tb_cer_folded", None, 3),
     "wer": ("tb_wer", None, 3),
     "elements": ("tb_elements", None, None),
+    # A Layout run on a page with layout ground truth (core/layout/reading.py: layout_columns): blank otherwise.
+    "layout_overall": ("tb_layout_overall", None, 1),
+    "table_teds": ("tb_teds", None, 3),
+    "reading_order_ed": ("tb_reading_order", None, 3),
+    "page_tests_passed": ("tb_page_tests", None, 3),
     "message": ("tb_message", None, None),
 }
+LAYOUT_SCORE_COLUMNS = ("layout_overall", "table_teds", "reading_order_ed", "page_tests_passed")
 ALWAYS_SHOWN = ("model", "status")
 
 
-def table_rows(run: ArenaRun, lang: str, element_counts: dict[str, str] | None = None) -> list[dict[str, str]]:
+def table_rows(run: ArenaRun, lang: str, element_counts: dict[str, str] | None = None,
+               layout_scores: dict[str, dict[str, float | None]] | None = None) -> list[dict[str, str]]:
     """The run's rows as shown: statuses translated, numbers rounded, blanks for what a model did not produce."""
     shown = []
     for row in run.rows():
         did_not_run = row["status"] != "ok" and not row["chars"]  # read nothing: not "0 characters"
+        scores = (layout_scores or {}).get(row["key"], {})
         row = {**row, "status": state_label(lang, row["status"], row["code"]),
                "message": message_text(lang, row["code"], row["message"]),
                "chars": None if did_not_run else row["chars"],
-               "elements": (element_counts or {}).get(row["key"], "")}
+               "elements": (element_counts or {}).get(row["key"], ""),
+               **{key: scores.get(key) for key in LAYOUT_SCORE_COLUMNS}}
         shown.append({key: "" if row.get(key) in (None, "") else str(row[key]) if digits is None
                       else number(lang, row[key], digits) for key, (_, _, digits) in TABLE_COLUMNS.items()})
     return shown
 
 
-def comparison_table(run: ArenaRun, lang: str, element_counts: dict[str, str] | None = None) -> pd.DataFrame:
+def comparison_table(run: ArenaRun, lang: str, element_counts: dict[str, str] | None = None,
+                     layout_scores: dict[str, dict[str, float | None]] | None = None) -> pd.DataFrame:
     """The comparison table shown in the UI, with short headers in the user's language and no empty columns.
-    `element_counts` (a Layout run): each model's layout elements per category."""
-    rows = table_rows(run, lang, element_counts)
+    `element_counts` (a Layout run): each model's layout elements per category; `layout_scores` (a Layout run on a
+    page with layout ground truth): each model's layout columns, as ui/arena_layout.py's `layout_scores` gives them."""
+    rows = table_rows(run, lang, element_counts, layout_scores)
     keys = [key for key in TABLE_COLUMNS if key in ALWAYS_SHOWN or any(row[key] for row in rows)]
     frame = pd.DataFrame([[row[key] for key in keys] for row in rows], columns=keys)
     return frame.rename(columns={key: headed(lang, *TABLE_COLUMNS[key][:2]) for key in keys})

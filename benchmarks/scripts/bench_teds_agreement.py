@@ -4,7 +4,8 @@
 
 `core.layout.scoring.teds` re-implements PubTabNet's TEDS (github ibm-aur-nlp/PubTabNet, src/metric.py). This
 script checks it against the PyPI package table-recognition-metric (class `TEDS`, a packaging of the same PubTabNet
-code that counts tree nodes as the paper does). It builds 20 deterministic pairs from one generated table:
+code that counts tree nodes as the paper does: `tree.size()`, <table> included, in version 0.0.6; PubTabNet's own
+script counts the <table>'s descendants, `len(table.xpath(".//*"))`, and would not agree exactly). It builds 20 deterministic pairs from one generated table:
 identical, dropped rows and columns, an invented row, merged cells (colspan, rowspan), typos, swapped cells and
 rows, emptied cells, bold markup, a transposed and an unrelated table. Each pair is scored with full TEDS and with
 structure-only TEDS by both implementations.

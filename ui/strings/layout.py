@@ -23,6 +23,11 @@ EN: dict[str, str] = {
     "layout_order": "reading order",
     "layout_documents": "Replies as documents",
     "col_elements": "elements",
+    # The arena's comparison table on a page with layout ground truth (short headers, as the benchmark's columns)
+    "tb_layout_overall": "layout overall",
+    "tb_teds": "table TEDS",
+    "tb_reading_order": "reading order (edit dist.)",
+    "tb_page_tests": "page tests passed",
 }
 
 RU: dict[str, str] = {
@@ -48,4 +53,8 @@ RU: dict[str, str] = {
     "layout_order": "порядок чтения",
     "layout_documents": "Ответы как документы",
     "col_elements": "элементы",
+    "tb_layout_overall": "разметка, итог",
+    "tb_teds": "TEDS таблиц",
+    "tb_reading_order": "порядок чтения (расст.)",
+    "tb_page_tests": "доля пройденных проверок",
 }

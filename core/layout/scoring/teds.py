@@ -10,13 +10,17 @@ What follows it exactly:
   else for a cell the normalised Levenshtein distance of the two token lists, else 0;
 * TEDS = 1 - distance / max(|T_pred|, |T_true|); structure_only empties every cell's content.
 Where it departs, on purpose:
-* |T| is the number of nodes of the tree given to apted, the paper's definition (table-recognition-metric on PyPI
-  counts the same way). PubTabNet's script counts `table.xpath(".//*")` instead: the <table> node left out and
-  markup inside cells counted, so its scores differ slightly, e.g. one cell "a" vs "b": 1 - 1/3 here, 1 - 1/2 there.
+* |T| is the number of nodes of the tree given to apted, <table> included and markup inside cells not: the paper's
+  definition ("|T| is the number of nodes in T"), and table-recognition-metric's on PyPI (checked in its 0.0.6
+  source, table_recognition_metric/main.py, `TEDS.__call__`: `max(tree_pred.size(), tree_true.size())`).
+  PubTabNet's script counts `max(len(pred.xpath(".//*")), len(true.xpath(".//*")))` instead: the <table> node left
+  out and markup inside cells (a <b>) counted, so its scores differ slightly, e.g. one cell "a" vs "b": 1 - 1/3
+  here, 1 - 1/2 there; three rows against two (tests/test_layout_scoring.py): 0.7 here, 1 - 3/9 there.
 * a bare `<table>` fragment is read as it comes (the reference wants `<html><body><table>` and scores a fragment 0);
 * <thead>, <tbody> and <tfoot> are dropped (the reference's `ignore_nodes` option), so a table written with or
   without them scores the same, and <th> is read as <td>: which rows are headers is not what TEDS measures.
-A missing, empty or unreadable table scores 0.0 rather than raising.
+A missing, empty or unreadable table scores 0.0 rather than raising, and an unreadable colspan or rowspan is read as
+1, as a browser reads it (the reference raises).
 """
 from __future__ import annotations
 
